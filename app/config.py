@@ -1,0 +1,65 @@
+"""Settings: the only reader of the environment (prefix NETCOP_)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("var/netcop.db")
+
+
+class Settings(BaseSettings):
+    """Everything netcop can be configured with; unsafe values are refused at start."""
+
+    model_config = SettingsConfigDict(env_prefix="NETCOP_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="postgresql+asyncpg://... ; empty: an embedded SQLite file"
+    )
+    sqlite_path: Path = DEFAULT_SQLITE_PATH
+    admin_token: str | None = Field(default=None, description="the server's own admin token (admin role only)")
+    allowed_origins: str = ""
+    conflict_window_seconds: float = Field(default=900.0, gt=0)
+    max_report_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_batch_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    max_batch_reports: int = Field(default=1000, gt=0, le=10_000)
+    future_tolerance_seconds: float = Field(default=300.0, ge=0)
+    ingest_batch_limit: int = Field(default=500, gt=0, description="reports committed together at most")
+    token_cache_seconds: float = Field(default=1.0, ge=0)
+    db_pool_size: int = Field(default=10, gt=0)
+    db_timeout_seconds: float = Field(default=5.0, gt=0)
+    log_level: str = "info"
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token_is_strong(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 24:
+            raise ValueError("NETCOP_ADMIN_TOKEN must be at least 24 characters (use a random token)")
+        return value or None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("NETCOP_DATABASE_URL must start with postgresql+asyncpg:// or sqlite+aiosqlite://")
+        return value
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The database to use: the configured URL, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())

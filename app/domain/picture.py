@@ -1,0 +1,244 @@
+"""Applying reports to objects: the picture as each viewer sees it, and the changes each report makes.
+
+An object keeps its merge facts, its *public* view (what every organisation sees that may not see any
+restricted report about it) and a *private* view for each organisation that may see at least one restricted
+report about it. Applying a report folds its assertions into the facts and re-renders exactly the views that
+the report can affect; a view whose rendering changed gets the report's ``seq``. Each changed view becomes a
+change entry with the audience that sees it, which is what the change log and the live stream deliver.
+
+Everything here is pure: the ingest service loads states from the database, applies, and writes them back;
+``netcop verify`` and ``as_of`` replay the report log through the same code in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from app.domain import merge
+from app.domain.timefmt import format_micros, parse_rfc3339, to_micros
+
+RESERVED = ("kind", "geometry", "removed")
+INCIDENT_FIELDS = ("title", "category", "status", "grip", "exercise")
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectEntry:
+    """What one report asserts about one object: (property, value) pairs."""
+
+    id: str
+    assertions: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFacts:
+    """An accepted report, reduced to what the merge needs."""
+
+    seq: int
+    organisation: str
+    report: str
+    incident: str
+    observed_at: int
+    received_at: int
+    audience: frozenset[str] | None
+    incident_info: tuple[tuple[str, Any], ...]
+    objects: tuple[ObjectEntry, ...]
+
+    @property
+    def visibility_class(self) -> str:
+        return merge.class_of(self.organisation, self.audience)
+
+
+def entry_assertions(entry: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The properties one object entry of a report asserts."""
+    pairs = [(name, entry[name]) for name in RESERVED if name in entry]
+    pairs.extend(sorted((entry.get("properties") or {}).items()))
+    return tuple(pairs)
+
+
+def report_facts(body: dict[str, Any], *, seq: int, organisation: str, received_at: int) -> ReportFacts:
+    """Reduces a validated report body to its facts."""
+    audience = body.get("audience") if body.get("visibility") == "restricted" else None
+    return ReportFacts(
+        seq=seq,
+        organisation=organisation,
+        report=body["id"],
+        incident=body["incident"],
+        observed_at=to_micros(parse_rfc3339(body["observed_at"])),
+        received_at=received_at,
+        audience=frozenset(audience) if audience is not None else None,
+        incident_info=tuple(sorted((body.get("incident_info") or {}).items())),
+        objects=tuple(ObjectEntry(o["id"], entry_assertions(o)) for o in body.get("objects", [])),
+    )
+
+
+@dataclass(slots=True)
+class View:
+    """One rendering of an object: ``json`` is None while the object does not exist for this view."""
+
+    json: bytes | None = None
+    seq: int | None = None
+    updated_at: int | None = None
+    content: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class ObjectState:
+    incident: str
+    id: str
+    facts: merge.Facts = field(default_factory=dict)
+    public: View = field(default_factory=View)
+    private: dict[str, View] = field(default_factory=dict)
+    touched_private: set[str] = field(default_factory=set)
+    touched: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEntry:
+    """One object's new state in a change, and who sees it ("*", "-a,b" or "+a,b")."""
+
+    object_id: str
+    audience: str
+    json: bytes
+
+
+def render_content(facts: merge.Facts, visible: merge.Visible, window_us: int) -> dict[str, Any] | None:
+    """The merged object as one viewer sees it, without its position fields (seq, updated_at)."""
+    merged = merge.merge_facts(facts, visible, window_us)
+    if not merged:
+        return None
+    present = {name: m for name, m in merged.items() if m.winner.value is not None}
+
+    def winner(name: str) -> Any:
+        return present[name].winner.value if name in present else None
+
+    return {
+        "kind": winner("kind"),
+        "geometry": winner("geometry"),
+        "properties": {k: m.winner.value for k, m in present.items() if k not in RESERVED},
+        "removed": bool(winner("removed")),
+        "provenance": {k: m.winner.provenance() for k, m in present.items()},
+        "conflicts": [
+            {"property": name, "values": [{"value": a.value, **a.provenance()} for a in m.conflict]}
+            for name, m in merged.items()
+            if m.conflict
+        ],
+    }
+
+
+def render_json(incident: str, object_id: str, content: dict[str, Any], seq: int | None, updated_at: int | None) -> bytes:
+    """The object as returned everywhere (spec section 6), as JSON bytes."""
+    return orjson.dumps(
+        {
+            "incident": incident,
+            "id": object_id,
+            "kind": content["kind"],
+            "geometry": content["geometry"],
+            "properties": content["properties"],
+            "removed": content["removed"],
+            "seq": seq,
+            "updated_at": format_micros(updated_at) if updated_at is not None else None,
+            "provenance": content["provenance"],
+            "conflicts": content["conflicts"],
+        }
+    )
+
+
+def rerender(state: ObjectState, previous: View, visible: merge.Visible, report: ReportFacts, window_us: int) -> View | None:
+    """The view anew, or None when its rendering did not change."""
+    content = render_content(state.facts, visible, window_us)
+    if content is None:
+        return None
+    if previous.json is not None:
+        unchanged = render_json(state.incident, state.id, content, previous.seq, previous.updated_at)
+        if unchanged == previous.json:
+            return None
+    json = render_json(state.incident, state.id, content, report.seq, report.received_at)
+    return View(json, report.seq, report.received_at, content)
+
+
+def fold_entry(state: ObjectState, entry: ObjectEntry, report: ReportFacts) -> bool:
+    """Folds one entry's assertions into the object's facts; returns whether they changed."""
+    changed = False
+    for prop, value in entry.assertions:
+        folded = merge.fold(
+            state.facts, prop, report.visibility_class, report.organisation, report.observed_at, report.report, value
+        )
+        changed = folded or changed
+    return changed
+
+
+def apply_entry(state: ObjectState, entry: ObjectEntry, report: ReportFacts, window_us: int) -> list[ChangeEntry]:
+    """Applies one report's entry to one object; returns the change entries it makes."""
+    if not fold_entry(state, entry, report):
+        return []
+    state.touched = True
+    changes: list[ChangeEntry] = []
+    if report.audience is None:
+        public = rerender(state, state.public, merge.visible_to(None), report, window_us)
+        if public is not None:
+            state.public = public
+            changes.append(ChangeEntry(state.id, _public_audience(state), public.json or b""))
+        orgs = sorted(state.private)
+    else:
+        orgs = sorted(merge.class_members(report.visibility_class))
+    changes.extend(_rerender_private(state, orgs, report, window_us))
+    return changes
+
+
+def _public_audience(state: ObjectState) -> str:
+    return "-" + ",".join(sorted(state.private)) if state.private else "*"
+
+
+def _rerender_private(state: ObjectState, orgs: list[str], report: ReportFacts, window_us: int) -> list[ChangeEntry]:
+    changed_by_json: dict[bytes, list[str]] = {}
+    for org in orgs:
+        previous = state.private.get(org)
+        if previous is None:
+            previous = View(state.public.json, state.public.seq, state.public.updated_at, state.public.content)
+            state.private[org] = previous
+            state.touched_private.add(org)
+        view = rerender(state, previous, merge.visible_to(org), report, window_us)
+        if view is not None:
+            state.private[org] = view
+            state.touched_private.add(org)
+            changed_by_json.setdefault(view.json or b"", []).append(org)
+    return [ChangeEntry(state.id, "+" + ",".join(members), json) for json, members in changed_by_json.items()]
+
+
+def sees(audience: str, viewer: str) -> bool:
+    """Whether a change entry's audience includes the viewer."""
+    if audience == "*":
+        return True
+    members = audience[1:].split(",")
+    return (viewer in members) if audience[0] == "+" else (viewer not in members)
+
+
+def view_of(state: ObjectState, viewer: str) -> View:
+    return state.private.get(viewer, state.public)
+
+
+def fold_incident(facts: merge.Facts, report: ReportFacts) -> bool:
+    """Folds a report's incident_info into the incident's facts (the same rule as object properties)."""
+    changed = False
+    for prop, value in report.incident_info:
+        folded = merge.fold(
+            facts, prop, report.visibility_class, report.organisation, report.observed_at, report.report, value
+        )
+        changed = folded or changed
+    return changed
+
+
+def render_incident_fields(facts: merge.Facts, viewer: str | None, window_us: int) -> dict[str, Any]:
+    """An incident's merged fields as one viewer sees them, with defaults for what nobody asserted."""
+    merged = merge.merge_facts(facts, merge.visible_to(viewer), window_us)
+    values = {name: m.winner.value for name, m in merged.items() if m.winner.value is not None}
+    return {
+        "title": values.get("title"),
+        "category": values.get("category"),
+        "status": values.get("status", "active"),
+        "grip": values.get("grip"),
+        "exercise": bool(values.get("exercise", False)),
+    }

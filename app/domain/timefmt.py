@@ -1,0 +1,46 @@
+"""Instants as integer microseconds since the Unix epoch (UTC), and their RFC 3339 form."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parses an RFC 3339 timestamp with an offset; raises ValueError otherwise."""
+    if not _RFC3339.match(text):
+        raise ValueError("must be an RFC 3339 timestamp with an offset, e.g. 2026-11-27T14:03:00+01:00")
+    head, _, _ = text.partition(".")
+    if "." in text:
+        # Python keeps microseconds; longer fractions are truncated, not refused.
+        frac_and_zone = text[len(head) + 1 :]
+        digits = re.match(r"\d+", frac_and_zone)
+        assert digits is not None
+        text = f"{head}.{digits.group(0)[:6].ljust(6, '0')}{frac_and_zone[digits.end():]}"
+    return datetime.fromisoformat(text.replace("z", "Z"))
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def format_micros(micros: int) -> str:
+    """RFC 3339 in UTC with a Z, with a fraction only when there is one."""
+    moment = from_micros(micros)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_micros() -> int:
+    return to_micros(datetime.now(UTC))

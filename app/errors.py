@@ -1,0 +1,80 @@
+"""The error tree. Every error the API answers with is one of these, rendered by one handler as
+``{"error": {"code", "message", "details"}}``.
+
+    NetcopError            500 internal
+    ├── BadRequest         400 the body is not JSON (or not the JSON shape expected at all)
+    ├── Unauthorized       401 no valid token
+    ├── Forbidden          403 a valid token without the role
+    ├── NotFound           404 unknown, or not visible to this viewer
+    ├── Conflict           409 an id reused with a different body
+    ├── PayloadTooLarge    413 over the size limit
+    ├── Invalid            422 with details [{"path", "message"}]
+    ├── TooManyRequests    429
+    └── Unavailable        503 the database cannot be reached
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class NetcopError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class BadRequest(NetcopError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(NetcopError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(NetcopError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(NetcopError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(NetcopError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(NetcopError):
+    status = 413
+    code = "payload_too_large"
+
+
+class Invalid(NetcopError):
+    status = 422
+    code = "invalid"
+
+    @classmethod
+    def at(cls, path: str, message: str) -> Invalid:
+        return cls(message, [{"path": path, "message": message}])
+
+
+class TooManyRequests(NetcopError):
+    status = 429
+    code = "too_many_requests"
+
+
+class Unavailable(NetcopError):
+    status = 503
+    code = "unavailable"

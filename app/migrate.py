@@ -1,0 +1,24 @@
+"""Applying the Alembic migrations from code (``netcop migrate``, ``netcop serve``, the tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+import migrations
+
+MIGRATIONS_DIR = Path(migrations.__file__).parent
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url)
+    return config
+
+
+def upgrade(database_url: str) -> None:
+    """Brings the database to the newest schema; call it outside a running event loop."""
+    command.upgrade(alembic_config(database_url), "head")
