@@ -15,11 +15,11 @@ in time order and numbered per organisation only at the end, so a part can be ch
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
-Json = dict[str, object]
-Position = tuple[float, float]
+_Json = dict[str, object]
+_Position = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ _ENERGIEHUIS = (4.6745, 51.8130)
 _HOSPITAL = (4.6833, 51.7963)
 _MERWEDEBRUG = (4.7048, 51.8195)
 _STAGING = (4.6570, 51.7820)
+_TANK_12 = (4.5805, 51.6842)
 _EVACUATION_AREAS = {
     "evac-wielwijk": ((4.6460, 51.7930, 4.6620, 51.8040), 4200),
     "evac-crabbehof": ((4.6600, 51.7860, 4.6740, 51.7960), 3600),
@@ -89,9 +90,9 @@ class _Step:
     minute: int
     organisation: str
     summary: str
-    objects: list[Json] = field(default_factory=list)
+    objects: list[_Json] = field(default_factory=list)
     incident: str = INCIDENT_ID
-    incident_info: Json | None = None
+    incident_info: _Json | None = None
     visibility: str = "partners"
     audience: tuple[str, ...] = ()
 
@@ -105,11 +106,11 @@ def build_reports(start: datetime) -> list[tuple[str, dict[str, object]]]:
     return [(step.organisation, _body(step, start, counters)) for step in steps]
 
 
-def _body(step: _Step, start: datetime, counters: dict[str, int]) -> Json:
+def _body(step: _Step, start: datetime, counters: dict[str, int]) -> _Json:
     number = counters.get(step.organisation, 0) + 1
     counters[step.organisation] = number
     observed_at = (start + timedelta(minutes=step.minute)).astimezone(_CET)
-    body: Json = {"id": f"{_REPORT_PREFIX[step.organisation]}-{number:04d}", "incident": step.incident}
+    body: _Json = {"id": f"{_REPORT_PREFIX[step.organisation]}-{number:04d}", "incident": step.incident}
     if step.incident_info is not None:
         body["incident_info"] = step.incident_info
     body |= {
@@ -140,31 +141,31 @@ def _story() -> list[_Step]:
 # Geometry and object helpers.
 
 
-def _point(position: Position) -> Json:
+def _point(position: _Position) -> _Json:
     return {"type": "Point", "coordinates": [position[0], position[1]]}
 
 
-def _line(*positions: Position) -> Json:
+def _line(*positions: _Position) -> _Json:
     return {"type": "LineString", "coordinates": [[lon, lat] for lon, lat in positions]}
 
 
-def _polygon(ring: list[Position]) -> Json:
+def _polygon(ring: list[_Position]) -> _Json:
     closed = [*ring, ring[0]]
     return {"type": "Polygon", "coordinates": [[[round(lon, 5), round(lat, 5)] for lon, lat in closed]]}
 
 
-def _box(west: float, south: float, east: float, north: float) -> Json:
+def _box(west: float, south: float, east: float, north: float) -> _Json:
     return _polygon([(west, south), (east, south), (east, north), (west, north)])
 
 
-def _half_ellipse(centre: Position, rx: float, ry: float, steps: int = 10) -> Json:
+def _half_ellipse(centre: _Position, rx: float, ry: float, steps: int = 10) -> _Json:
     """A half ellipse east of `centre`: water spreading inland from a breach in a dike running north-south."""
     angles = [-math.pi / 2 + math.pi * i / steps for i in range(steps + 1)]
     return _polygon([(centre[0] + rx * math.cos(a), centre[1] + ry * math.sin(a)) for a in angles])
 
 
-def _obj(object_id: str, kind: str, geometry: Json | None = None, **properties: object) -> Json:
-    entry: Json = {"id": object_id, "kind": kind}
+def _obj(object_id: str, kind: str, geometry: _Json | None = None, /, **properties: object) -> _Json:
+    entry: _Json = {"id": object_id, "kind": kind}
     if geometry is not None:
         entry["geometry"] = geometry
     if properties:
@@ -172,8 +173,16 @@ def _obj(object_id: str, kind: str, geometry: Json | None = None, **properties: 
     return entry
 
 
-def _removed(object_id: str) -> Json:
+def _removed(object_id: str) -> _Json:
     return {"id": object_id, "removed": True}
+
+
+_Row = tuple[int, str, _Json]
+
+
+def _steps(organisation: str, rows: tuple[_Row, ...]) -> list[_Step]:
+    """Turns `(minute, summary, object)` rows of one organisation into steps of one object each."""
+    return [_Step(minute, organisation, summary, [entry]) for minute, summary, entry in rows]
 
 
 # Veiligheidsregio: GRIP decisions and the regional operational team's rounds.
@@ -184,41 +193,28 @@ def _safety_region() -> list[_Step]:
 
 
 def _grip_decisions() -> list[_Step]:
-    info: Json = {"title": "Dijkdoorbraak Dordrecht", "category": "flood", "status": "active", "grip": 1}
+    info: _Json = {"title": "Dijkdoorbraak Dordrecht", "category": "flood", "status": "active", "grip": 1}
+    first = _obj("decision-grip", "decision", _point(_BREACH), grip=1, decided_by="Commandant CoPI")
+    second = [_grip_object(2, "Operationeel Leider"), _evacuation_order("evac-wielwijk")]
+    third = [_grip_object(3, "Burgemeester Dordrecht"), *map(_evacuation_order, ("evac-crabbehof", "evac-zuidhoven"))]
     return [
         _Step(
-            0,
-            _VR,
-            "Melding dijkdoorbraak Dordtse Kil ter hoogte van Wielwijk; GRIP 1 afgekondigd.",
-            [_obj("decision-grip", "decision", _point(_BREACH), grip=1, decided_by="Commandant CoPI")],
-            incident_info=info,
+            0, _VR, "Melding dijkdoorbraak Dordtse Kil bij Wielwijk; GRIP 1 afgekondigd.", [first], incident_info=info
         ),
         _Step(
-            35,
-            _VR,
-            "Opgeschaald naar GRIP 2; verplichte evacuatie van Wielwijk.",
-            [_grip_object(2, "Operationeel Leider"), _evacuation_order("evac-wielwijk")],
-            incident_info={"grip": 2},
+            35, _VR, "Opgeschaald naar GRIP 2; verplichte evacuatie van Wielwijk.", second, incident_info={"grip": 2}
         ),
         _Step(
-            80,
-            _VR,
-            "Opgeschaald naar GRIP 3; evacuatie uitgebreid naar Crabbehof en Zuidhoven.",
-            [
-                _grip_object(3, "Burgemeester Dordrecht"),
-                _evacuation_order("evac-crabbehof"),
-                _evacuation_order("evac-zuidhoven"),
-            ],
-            incident_info={"grip": 3},
+            80, _VR, "Opgeschaald naar GRIP 3; ook Crabbehof en Zuidhoven evacueren.", third, incident_info={"grip": 3}
         ),
     ]
 
 
-def _grip_object(grip: int, decided_by: str) -> Json:
+def _grip_object(grip: int, decided_by: str) -> _Json:
     return _obj("decision-grip", "decision", grip=grip, decided_by=decided_by)
 
 
-def _evacuation_order(area: str) -> Json:
+def _evacuation_order(area: str) -> _Json:
     bounds, _ = _EVACUATION_AREAS[area]
     return _obj(area, "evacuation-area", _box(*bounds), order="verplicht", decided_by="ROT")
 
@@ -236,15 +232,11 @@ _ROT_FOCUS = (
 
 
 def _rot_meetings() -> list[_Step]:
-    return [
-        _Step(
-            15 + 30 * index,
-            _VR,
-            f"ROT-overleg {index + 1}: {focus}.",
-            [_obj("rot-meeting", "meeting", round=index + 1, focus=focus)],
-        )
-        for index, focus in enumerate(_ROT_FOCUS)
-    ]
+    rows = tuple(
+        (15 + 30 * n, f"ROT-overleg {n + 1}: {focus}.", _obj("rot-meeting", "meeting", round=n + 1, focus=focus))
+        for n, focus in enumerate(_ROT_FOCUS)
+    )
+    return _steps(_VR, rows)
 
 
 # Waterschap: the breach, two water level gauges and the flooded area.
@@ -282,13 +274,13 @@ def _trend(minute: int) -> str:
     return "stijgend" if minute < 150 else "dalend"
 
 
-def _breach(minute: int) -> Json:
+def _breach(minute: int) -> _Json:
     width = min(60, 15 + minute * 3 // 8)
     status = "open" if minute < 170 else "noodafsluiting in uitvoering"
     return _obj("breach-dordtse-kil", "dike-breach", _point(_BREACH), width_m=width, status=status)
 
 
-def _flooded_area(minute: int) -> Json:
+def _flooded_area(minute: int) -> _Json:
     spread = 1 - math.exp(-minute / 110)
     rx = 0.003 + 0.042 * spread
     ry = 0.002 + 0.026 * spread
@@ -304,55 +296,31 @@ def _police() -> list[_Step]:
     return [*_roadblocks(), *_police_patrols(), _police_casualties(), _police_investigation()]
 
 
-def _roadblock(object_id: str, position: Position, **properties: object) -> Json:
-    return _obj(object_id, "roadblock", _point(position), **properties)
+def _roadblock(object_id: str, position: _Position | None = None, **properties: object) -> _Json:
+    if position is None:
+        return _obj(object_id, "roadblock", **properties)
+    return _obj(object_id, "roadblock", _point(position), status="active", **properties)
 
 
 def _roadblocks() -> list[_Step]:
-    exit_21, wielwijk = "roadblock-a16-exit-21", "roadblock-wielwijk-centrum"
-    return [
-        _Step(
-            8,
-            _POLICE,
-            "A16 afrit 21 Dordrecht-Centrum afgesloten.",
-            [
-                _roadblock(exit_21, (4.6478, 51.8005), status="active", note="alleen hulpdiensten"),
-            ],
+    exit_21, exit_20 = "roadblock-a16-exit-21", "roadblock-a16-exit-20"
+    wielwijk, n3 = "roadblock-wielwijk-centrum", "roadblock-n3-zuidhoven"
+    pass_note = "doorgang bewoners met pas"
+    return _steps(
+        _POLICE,
+        (
+            (
+                8,
+                "A16 afrit 21 Dordrecht-Centrum afgesloten.",
+                _roadblock(exit_21, (4.6478, 51.8005), note="alleen hulpdiensten"),
+            ),
+            (12, "Afzetting Wielwijk ingesteld.", _roadblock(wielwijk, (4.6575, 51.8010), note=pass_note)),
+            (38, "N3 afrit Zuidhoven afgesloten.", _roadblock(n3, (4.6880, 51.7850), note="beide richtingen")),
+            (85, "A16 afrit 20 Dordrecht-Zuid afgesloten.", _roadblock(exit_20, (4.6500, 51.7850))),
+            (150, "Afzetting Wielwijk: geen doorgang meer voor bewoners.", _roadblock(wielwijk, note=None)),
+            (200, "A16 afrit 21 weer open; afzetting opgeheven.", _removed(exit_21)),
         ),
-        _Step(
-            12,
-            _POLICE,
-            "Afzetting Wielwijk ingesteld.",
-            [
-                _roadblock(wielwijk, (4.6575, 51.8010), status="active", note="doorgang bewoners met pas"),
-            ],
-        ),
-        _Step(
-            38,
-            _POLICE,
-            "N3 afrit Zuidhoven afgesloten.",
-            [
-                _roadblock("roadblock-n3-zuidhoven", (4.6880, 51.7850), status="active", note="beide richtingen"),
-            ],
-        ),
-        _Step(
-            85,
-            _POLICE,
-            "A16 afrit 20 Dordrecht-Zuid afgesloten.",
-            [
-                _roadblock("roadblock-a16-exit-20", (4.6500, 51.7850), status="active"),
-            ],
-        ),
-        _Step(
-            150,
-            _POLICE,
-            "Afzetting Wielwijk: geen doorgang meer voor bewoners.",
-            [
-                _roadblock(wielwijk, (4.6575, 51.8010), note=None),
-            ],
-        ),
-        _Step(200, _POLICE, "A16 afrit 21 weer open; afzetting opgeheven.", [_removed(exit_21)]),
-    ]
+    )
 
 
 _PATROL_ROUTE = ((4.6520, 51.7990), (4.6580, 51.7960), (4.6640, 51.7940), (4.6700, 51.7900), (4.6760, 51.7860))
@@ -416,25 +384,18 @@ def _boat_step(index: int, minute: int) -> _Step:
 
 
 def _pump_steps() -> list[_Step]:
-    position = _point((4.6555, 51.7840))
-    return [
-        _Step(
-            110,
-            _FIRE,
-            "Hoogcapaciteitspomp wordt opgebouwd bij Crabbehof.",
-            [
-                _obj("bw-hcp-crabbehof", "pump", position, status="opbouw", capacity_m3_per_min=8),
-            ],
+    pump, position = "bw-hcp-crabbehof", _point((4.6555, 51.7840))
+    return _steps(
+        _FIRE,
+        (
+            (
+                110,
+                "Hoogcapaciteitspomp wordt opgebouwd bij Crabbehof.",
+                _obj(pump, "pump", position, status="opbouw", capacity_m3_per_min=8),
+            ),
+            (140, "Hoogcapaciteitspomp Crabbehof in bedrijf.", _obj(pump, "pump", status="in bedrijf")),
         ),
-        _Step(
-            140,
-            _FIRE,
-            "Hoogcapaciteitspomp Crabbehof in bedrijf.",
-            [
-                _obj("bw-hcp-crabbehof", "pump", status="in bedrijf"),
-            ],
-        ),
-    ]
+    )
 
 
 # GHOR: casualty clearing, ambulance post, hospital capacity and a casualty count.
@@ -445,41 +406,24 @@ def _medical() -> list[_Step]:
 
 
 def _medical_posts() -> list[_Step]:
-    post = "ghor-ambulancepost-sportboulevard"
-    return [
-        _Step(
-            40,
-            _GHOR,
-            "Gewondennest ingericht in Crabbehof.",
-            [
-                _obj("ghor-gnk-crabbehof", "casualty-clearing-station", _point(_CRABBEHOF), status="operationeel"),
-            ],
-        ),
-        _Step(
-            55,
-            _GHOR,
-            "Ambulancepost bij Sportboulevard ingericht.",
-            [
+    gnk, post = "ghor-gnk-crabbehof", "ghor-ambulancepost-sportboulevard"
+    return _steps(
+        _GHOR,
+        (
+            (
+                40,
+                "Gewondennest ingericht in Crabbehof.",
+                _obj(gnk, "casualty-clearing-station", _point(_CRABBEHOF), status="operationeel"),
+            ),
+            (
+                55,
+                "Ambulancepost bij Sportboulevard ingericht.",
                 _obj(post, "ambulance-post", _point((4.6872, 51.7930)), ambulances=4),
-            ],
+            ),
+            (130, "Ambulancepost opgeschaald naar 7 ambulances.", _obj(post, "ambulance-post", ambulances=7)),
+            (190, "Ambulancepost afgeschaald naar 5 ambulances.", _obj(post, "ambulance-post", ambulances=5)),
         ),
-        _Step(
-            130,
-            _GHOR,
-            "Ambulancepost Sportboulevard opgeschaald naar 7 ambulances.",
-            [
-                _obj(post, "ambulance-post", ambulances=7),
-            ],
-        ),
-        _Step(
-            190,
-            _GHOR,
-            "Ambulancepost Sportboulevard afgeschaald naar 5 ambulances.",
-            [
-                _obj(post, "ambulance-post", ambulances=5),
-            ],
-        ),
-    ]
+    )
 
 
 def _hospital_step(index: int) -> _Step:
@@ -520,7 +464,7 @@ def _shelter_opened() -> _Step:
 
 def _shelter_step(minute: int) -> _Step:
     occupancy = min(1450, 9 * (minute - 45))
-    properties: Json = {"occupancy": occupancy}
+    properties: _Json = {"occupancy": occupancy}
     if minute == 90:
         properties["needs"] = "veldbedden en dekens"
     if minute == 165:
@@ -532,7 +476,8 @@ def _shelter_step(minute: int) -> _Step:
     return _Step(minute, _DORDRECHT, summary, shelters, visibility="public")
 
 
-def _energiehuis(minute: int) -> Json:
+def _energiehuis(minute: int) -> _Json:
+    occupancy = min(580, 5 * (minute - 110))
     return _obj(
         "shelter-energiehuis",
         "shelter",
@@ -540,7 +485,7 @@ def _energiehuis(minute: int) -> Json:
         name="Energiehuis",
         status="open",
         capacity=600,
-        occupancy=min(580, 5 * (minute - 110)),
+        occupancy=occupancy,
     )
 
 
@@ -565,16 +510,12 @@ def _public_information() -> list[_Step]:
         (95, "Ook Crabbehof en Zuidhoven worden geëvacueerd; volg de aanwijzingen van politie en brandweer."),
         (205, "A16 afrit 21 is weer open. Blijf uit het ondergelopen gebied; kijk op crisis.nl."),
     )
-    return [
-        _Step(
-            minute,
-            _DORDRECHT,
-            text,
-            [_obj("publieksinformatie", "public-information", message=text)],
-            visibility="public",
-        )
-        for minute, text in messages
-    ]
+    return [_public_step(minute, text) for minute, text in messages]
+
+
+def _public_step(minute: int, text: str) -> _Step:
+    information = _obj("publieksinformatie", "public-information", message=text)
+    return _Step(minute, _DORDRECHT, text, [information], visibility="public")
 
 
 # Rijkswaterstaat: the Merwedebrug, shipping on the Dordtse Kil and traffic on the A16.
@@ -588,17 +529,12 @@ def _infrastructure_step(minute: int) -> _Step:
     delay = min(45, 5 + minute // 5) if minute < 200 else 15
     shipping = "gestremd" if minute < 190 else "beperkt, eenrichtingsverkeer"
     bridge = "alleen hulpdiensten" if 40 <= minute < 180 else "open"
+    kil = _line((4.6390, 51.8000), (4.6320, 51.7750))
+    a16 = _line((4.6450, 51.8150), (4.6520, 51.7800))
     objects = [
         _obj("merwedebrug-n3", "bridge", _point(_MERWEDEBRUG), status=bridge),
-        _obj(
-            "scheepvaart-dordtse-kil",
-            "shipping-restriction",
-            _line((4.6390, 51.8000), (4.6320, 51.7750)),
-            status=shipping,
-        ),
-        _obj(
-            "a16-verkeer-dordrecht", "traffic-measure", _line((4.6450, 51.8150), (4.6520, 51.7800)), delay_minutes=delay
-        ),
+        _obj("scheepvaart-dordtse-kil", "shipping-restriction", kil, status=shipping),
+        _obj("a16-verkeer-dordrecht", "traffic-measure", a16, delay_minutes=delay),
     ]
     summary = f"A16 bij Dordrecht {delay} min vertraging; scheepvaart Dordtse Kil {shipping}."
     return _Step(minute, _RWS, summary, objects)
@@ -609,76 +545,59 @@ def _infrastructure_step(minute: int) -> _Step:
 
 def _cross_border() -> list[_Step]:
     offer = "be-bfast-pompen"
-    return [
-        _Step(
-            90,
-            _NCCN,
-            "België biedt twee B-FAST hoogcapaciteitspompen aan.",
-            [
+    return _steps(
+        _NCCN,
+        (
+            (
+                90,
+                "België biedt twee B-FAST hoogcapaciteitspompen aan.",
                 _obj(offer, "assistance", status="aangeboden", units=2, resource="hoogcapaciteitspompen"),
-            ],
-        ),
-        _Step(
-            125,
-            _NCCN,
-            "Aanbod aanvaard; B-FAST-konvooi vertrokken uit Brasschaat.",
-            [
+            ),
+            (
+                125,
+                "Aanbod aanvaard; B-FAST-konvooi vertrokken uit Brasschaat.",
                 _obj(offer, "assistance", status="onderweg"),
-            ],
-        ),
-        _Step(
-            185,
-            _NCCN,
-            "B-FAST-pompen aangekomen op het uitgangspunt bij Zuidhoven.",
-            [
+            ),
+            (
+                185,
+                "B-FAST-pompen aangekomen op het uitgangspunt bij Zuidhoven.",
                 _obj(offer, "assistance", _point(_STAGING), status="ter plaatse"),
-            ],
+            ),
+            (225, "B-FAST-pompen in bedrijf.", _obj(offer, "assistance", status="in bedrijf")),
         ),
-        _Step(225, _NCCN, "B-FAST-pompen in bedrijf.", [_obj(offer, "assistance", status="in bedrijf")]),
-    ]
+    )
 
 
 # Exercise: a chemical leak at Moerdijk, played by the fire service alongside the real incident.
 
 
-def _exercise_step(minute: int, summary: str, objects: list[Json], info: Json | None = None) -> _Step:
-    return _Step(minute, _FIRE, f"OEFENING: {summary}", objects, incident=_EXERCISE_ID, incident_info=info)
-
-
 def _exercise() -> list[_Step]:
-    info: Json = {
-        "title": "Oefening chemisch incident Moerdijk",
-        "category": "hazmat",
-        "status": "active",
-        "grip": 1,
-        "exercise": True,
-    }
-    zone = _half_ellipse((4.5805, 51.6842), 0.012, 0.006)
-    return [
-        _exercise_step(
-            60,
-            "ammoniaklekkage tank 12 haven Moerdijk.",
-            [
-                _obj("ex-lek-tank-12", "hazmat-source", _point((4.5805, 51.6842)), substance="ammoniak", leaking=True),
-            ],
-            info,
+    steps = [replace(step, incident=_EXERCISE_ID, summary=f"OEFENING: {step.summary}") for step in _exercise_play()]
+    info: _Json = {"title": "Oefening chemisch incident Moerdijk", "category": "hazmat", "grip": 1, "exercise": True}
+    steps[0] = replace(steps[0], incident_info={**info, "status": "active"})
+    steps[-1] = replace(steps[-1], incident_info={"status": "closed"})
+    return steps
+
+
+def _exercise_play() -> list[_Step]:
+    source, meter, zone = "ex-lek-tank-12", "ex-meetpunt-1", "ex-effectgebied"
+    return _steps(
+        _FIRE,
+        (
+            (
+                60,
+                "ammoniaklekkage tank 12 haven Moerdijk.",
+                _obj(source, "hazmat-source", _point(_TANK_12), substance="ammoniak", leaking=True),
+            ),
+            (70, "eerste meting benedenwinds.", _obj(meter, "gas-measurement", _point((4.5900, 51.6860)), ppm=35)),
+            (75, "effectgebied vastgesteld.", _obj(zone, "hazard-zone", _half_ellipse(_TANK_12, 0.012, 0.006))),
+            (85, "meetwaarde stijgt.", _obj(meter, "gas-measurement", ppm=60)),
+            (
+                95,
+                "ontsmettingspost ingericht.",
+                _obj("ex-ontsmetting", "decontamination-post", _point((4.5720, 51.6800)), status="open"),
+            ),
+            (105, "lek gedicht.", _obj(source, "hazmat-source", leaking=False)),
+            (120, "oefening beëindigd.", _removed(zone)),
         ),
-        _exercise_step(
-            70,
-            "eerste meting benedenwinds.",
-            [
-                _obj("ex-meetpunt-1", "gas-measurement", _point((4.5900, 51.6860)), ammonia_ppm=35),
-            ],
-        ),
-        _exercise_step(75, "effectgebied vastgesteld.", [_obj("ex-effectgebied", "hazard-zone", zone)]),
-        _exercise_step(85, "meetwaarde stijgt.", [_obj("ex-meetpunt-1", "gas-measurement", ammonia_ppm=60)]),
-        _exercise_step(
-            95,
-            "ontsmettingspost ingericht.",
-            [
-                _obj("ex-ontsmetting", "decontamination-post", _point((4.5720, 51.6800)), status="operationeel"),
-            ],
-        ),
-        _exercise_step(105, "lek gedicht.", [_obj("ex-lek-tank-12", "hazmat-source", leaking=False)]),
-        _exercise_step(120, "oefening beëindigd.", [_removed("ex-effectgebied")], {"status": "closed"}),
-    ]
+    )

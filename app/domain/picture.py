@@ -128,7 +128,9 @@ def render_content(facts: merge.Facts, visible: merge.Visible, window_us: int) -
     }
 
 
-def render_json(incident: str, object_id: str, content: dict[str, Any], seq: int | None, updated_at: int | None) -> bytes:
+def render_json(
+    incident: str, object_id: str, content: dict[str, Any], seq: int | None, updated_at: int | None
+) -> bytes:
     """The object as returned everywhere (spec section 6), as JSON bytes."""
     return orjson.dumps(
         {
@@ -146,7 +148,9 @@ def render_json(incident: str, object_id: str, content: dict[str, Any], seq: int
     )
 
 
-def rerender(state: ObjectState, previous: View, visible: merge.Visible, report: ReportFacts, window_us: int) -> View | None:
+def rerender(
+    state: ObjectState, previous: View, visible: merge.Visible, report: ReportFacts, window_us: int
+) -> View | None:
     """The view anew, or None when its rendering did not change."""
     content = render_content(state.facts, visible, window_us)
     if content is None:
@@ -242,3 +246,25 @@ def render_incident_fields(facts: merge.Facts, viewer: str | None, window_us: in
         "grip": values.get("grip"),
         "exercise": bool(values.get("exercise", False)),
     }
+
+
+@dataclass(slots=True)
+class ReportOutcome:
+    """What one report did: its change entries, and the objects that changed in the sender's own picture."""
+
+    changes: list[ChangeEntry]
+    changed: list[str]
+
+
+def apply_report(
+    objects: dict[str, ObjectState], incident_facts: merge.Facts, report: ReportFacts, window_us: int
+) -> ReportOutcome:
+    """Applies a report to its incident and to the (already loaded) states of the objects it mentions."""
+    fold_incident(incident_facts, report)
+    outcome = ReportOutcome([], [])
+    for entry in report.objects:
+        entries = apply_entry(objects[entry.id], entry, report, window_us)
+        outcome.changes.extend(entries)
+        if any(sees(e.audience, report.organisation) for e in entries):
+            outcome.changed.append(entry.id)
+    return outcome

@@ -6,9 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def parse_rfc3339(text: str) -> datetime:
@@ -21,7 +19,7 @@ def parse_rfc3339(text: str) -> datetime:
         frac_and_zone = text[len(head) + 1 :]
         digits = re.match(r"\d+", frac_and_zone)
         assert digits is not None
-        text = f"{head}.{digits.group(0)[:6].ljust(6, '0')}{frac_and_zone[digits.end():]}"
+        text = f"{head}.{digits.group(0)[:6].ljust(6, '0')}{frac_and_zone[digits.end() :]}"
     return datetime.fromisoformat(text.replace("z", "Z"))
 
 

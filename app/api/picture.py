@@ -1,0 +1,141 @@
+"""Reading the picture (spec section 6)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import StateDep, Viewer
+from app.api.responses import errors, json_bytes, json_value
+from app.domain import geojson
+from app.domain.timefmt import parse_rfc3339, to_micros
+from app.errors import Invalid
+from app.services import incidents, logs, reading
+from app.services.reading import ObjectFilter
+
+router = APIRouter(prefix="/api/v1", tags=["picture"], responses=errors(401, 403, 422))
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+AfterSeq = Annotated[int, Query(ge=0)]
+Kinds = Annotated[list[str] | None, Query(description="repeatable, or comma-separated")]
+
+
+def _bbox(text: str | None) -> geojson.Bbox | None:
+    if text is None:
+        return None
+    try:
+        return geojson.parse_bbox(text)
+    except ValueError as error:
+        raise Invalid.at("bbox", str(error)) from error
+
+
+def _as_of(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return to_micros(parse_rfc3339(text))
+    except ValueError as error:
+        raise Invalid.at("as_of", str(error)) from error
+
+
+def _kinds(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(k for value in values or () for k in value.split(",") if k)
+
+
+@router.get("/incidents")
+async def list_incidents(
+    state: StateDep,
+    viewer: Viewer,
+    status: Literal["active", "scaled-down", "closed"] | None = None,
+    category: str | None = None,
+    bbox: str | None = None,
+) -> Response:
+    """The incidents this viewer may see."""
+    found = await incidents.list_incidents(
+        db=state.db, viewer=viewer, window_us=state.window_us, status=status, category=category, bbox=_bbox(bbox)
+    )
+    return json_value({"incidents": found})
+
+
+@router.get("/incidents/{incident_id}", responses=errors(404))
+async def get_incident(incident_id: str, state: StateDep, viewer: Viewer) -> Response:
+    """One incident."""
+    found = await incidents.get_incident(db=state.db, viewer=viewer, window_us=state.window_us, incident=incident_id)
+    return json_value(found)
+
+
+@router.get("/incidents/{incident_id}/picture", responses=errors(404))
+async def incident_picture(
+    incident_id: str,
+    state: StateDep,
+    viewer: Viewer,
+    as_of: str | None = None,
+    kind: Kinds = None,
+    include_removed: bool = False,
+) -> Response:
+    """The incident's merged picture: now, or as known at ``as_of``."""
+    flt = ObjectFilter(kinds=_kinds(kind), include_removed=include_removed)
+    body = await reading.incident_picture(
+        db=state.db, viewer=viewer, incident=incident_id, flt=flt, as_of=_as_of(as_of), window_us=state.window_us
+    )
+    return json_bytes(body)
+
+
+@router.get("/picture")
+async def combined_picture(
+    state: StateDep,
+    viewer: Viewer,
+    bbox: str | None = None,
+    kind: Kinds = None,
+    incident: Annotated[list[str] | None, Query()] = None,
+    exercise: bool = False,
+    format: Literal["json", "geojson"] = "json",  # noqa: A002 - the contract's name
+) -> Response:
+    """Every visible object of active incidents; exercises only (and never mixed in) with ``exercise=true``."""
+    body = await incidents.combined_picture(
+        db=state.db,
+        viewer=viewer,
+        window_us=state.window_us,
+        flt=ObjectFilter(kinds=_kinds(kind), bbox=_bbox(bbox)),
+        incidents=incident or (),
+        exercise=exercise,
+        as_geojson=format == "geojson",
+    )
+    return Response(body, media_type="application/geo+json" if format == "geojson" else "application/json")
+
+
+@router.get("/incidents/{incident_id}/objects/{object_id:path}", responses=errors(404))
+async def get_object(
+    incident_id: str, object_id: str, state: StateDep, viewer: Viewer, history: bool = False
+) -> Response:
+    """One object; with ``history=true`` also its assertions, newest first."""
+    body = await reading.get_object(
+        db=state.db, viewer=viewer, incident=incident_id, object_id=object_id, history=history
+    )
+    return json_bytes(body)
+
+
+@router.get("/reports")
+async def list_reports(
+    state: StateDep,
+    viewer: Viewer,
+    incident: str | None = None,
+    organisation: str | None = None,
+    after_seq: AfterSeq = 0,
+    limit: Limit = 100,
+) -> Response:
+    """Visible reports as sent, in seq order; page on with ``after_seq=last_seq``."""
+    page = await logs.list_reports(
+        db=state.db, viewer=viewer, after_seq=after_seq, limit=limit, incident=incident, organisation=organisation
+    )
+    return json_value(page)
+
+
+@router.get("/changes")
+async def list_changes(
+    state: StateDep, viewer: Viewer, after_seq: AfterSeq = 0, incident: str | None = None, limit: Limit = 100
+) -> Response:
+    """The changes this viewer saw, in seq order; page on with ``after_seq=last_seq``."""
+    body = await logs.list_changes(db=state.db, viewer=viewer, after_seq=after_seq, limit=limit, incident=incident)
+    return json_bytes(body)

@@ -1,0 +1,154 @@
+"""Reports in (spec section 3): parse, authenticate, validate, hand to the writer, answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response
+
+from app.api.deps import CurrentPrincipal, StateDep
+from app.api.responses import errors, json_value
+from app.domain import canonical
+from app.errors import BadRequest, Forbidden, Invalid, NetcopError, PayloadTooLarge
+from app.repositories import reports as reports_repo
+from app.schemas.reports import BatchIn, ReportIn, validate_report
+from app.services.ingest import Outcome
+from app.state import AppState
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "organisation": {"type": "string"},
+        "incident": {"type": "string"},
+        "seq": {"type": "integer"},
+        "received_at": {"type": "string"},
+        "changed": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _body_doc(model: type[ReportIn] | type[BatchIn]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The request body parsed as JSON: 413 over the limit, 400 when it is not JSON."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body exceeds {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body exceeds {limit} bytes")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"the body is not JSON: {error}") from error
+
+
+def _clock(state: AppState) -> tuple[datetime, timedelta]:
+    return datetime.now(UTC), timedelta(seconds=state.settings.future_tolerance_seconds)
+
+
+async def _stored_retry(state: AppState, organisation: str, body: Any, digest: str) -> dict[str, Any] | None:
+    """The stored answer when an invalid body is a retry of an accepted one (retries are answered before the
+    body is checked again)."""
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        return None
+    async with state.db.read() as conn:
+        stored = await reports_repo.find_by_keys(conn, [(organisation, body["id"])])
+    found = stored.get((organisation, body["id"]))
+    return orjson.loads(found[1]) if found is not None and found[0] == digest else None
+
+
+def _answer(outcome: Outcome) -> Response:
+    if outcome.error is not None:
+        raise outcome.error
+    return json_value(outcome.answer, outcome.status)
+
+
+@router.post(
+    "/reports",
+    status_code=201,
+    summary="Push one situation report",
+    openapi_extra=_body_doc(ReportIn),
+    responses={
+        201: {"content": {"application/json": {"schema": ANSWER_SCHEMA}}},
+        200: {"description": "a retry: the stored answer"},
+        **errors(400, 401, 403, 409, 413, 422, 503),
+    },
+)
+async def post_report(request: Request, state: StateDep, principal: CurrentPrincipal) -> Response:
+    principal.require("report")
+    organisation = _sender(principal.organisation)
+    body = await read_json(request, state.settings.max_report_bytes)
+    digest = canonical.digest(body)
+    invalid = validate_report(body, *_clock(state))
+    if invalid is not None:
+        retry = await _stored_retry(state, organisation, body, digest)
+        if retry is None:
+            raise invalid
+        return json_value(retry, 200)
+    return _answer(await state.ingestor.submit(organisation, body, digest))
+
+
+def _sender(organisation: str | None) -> str:
+    if organisation is None:
+        raise Forbidden("this token belongs to no organisation and cannot send reports")
+    return organisation
+
+
+@router.post(
+    "/reports/batch",
+    summary="Push up to 1000 situation reports, each accepted or refused on its own",
+    openapi_extra=_body_doc(BatchIn),
+    responses=errors(400, 401, 403, 413, 422, 503),
+)
+async def post_batch(request: Request, state: StateDep, principal: CurrentPrincipal) -> Response:
+    principal.require("report")
+    organisation = _sender(principal.organisation)
+    batch = await read_json(request, state.settings.max_batch_bytes)
+    reports = _batch_reports(batch, state.settings.max_batch_reports)
+    results: list[dict[str, Any] | None] = [None] * len(reports)
+    valid: list[tuple[int, dict[str, Any], str]] = []
+    now, tolerance = _clock(state)
+    for index, body in enumerate(reports):
+        digest = canonical.digest(body)
+        error = _check_one(body, index, state.settings.max_report_bytes, now, tolerance)
+        if error is None:
+            valid.append((index, body, digest))
+            continue
+        retry = await _stored_retry(state, organisation, body, digest)
+        results[index] = {"status": 200, **retry} if retry else _refusal(body, error)
+    outcomes = await state.ingestor.submit_many([(organisation, body, digest) for _, body, digest in valid])
+    for (index, body, _), outcome in zip(valid, outcomes, strict=True):
+        results[index] = (
+            {"status": outcome.status, **outcome.answer} if outcome.answer else _refusal(body, outcome.error)
+        )
+    return json_value({"results": results})
+
+
+def _batch_reports(batch: Any, limit: int) -> list[Any]:
+    if not isinstance(batch, dict) or set(batch) != {"reports"} or not isinstance(batch["reports"], list):
+        raise Invalid.at("reports", 'the body must be {"reports": [...]} and nothing else')
+    if len(batch["reports"]) > limit:
+        raise Invalid.at("reports", f"at most {limit} reports per batch")
+    return batch["reports"]
+
+
+def _check_one(body: Any, index: int, max_bytes: int, now: datetime, tolerance: timedelta) -> NetcopError | None:
+    if len(orjson.dumps(body)) > max_bytes:
+        return Invalid.at(f"reports[{index}]", f"the report exceeds {max_bytes} bytes")
+    return validate_report(body, now, tolerance, prefix=f"reports[{index}]")
+
+
+def _refusal(body: Any, error: NetcopError | None) -> dict[str, Any]:
+    assert error is not None
+    report_id = body.get("id") if isinstance(body, dict) else None
+    return {"id": report_id, "status": error.status, **error.body()}

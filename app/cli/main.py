@@ -1,0 +1,150 @@
+"""The ``netcop`` command line (spec section 8)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+
+from app.config import Settings
+from app.db import Database
+from app.errors import NetcopError
+from app.migrate import upgrade
+from app.schemas.admin import OrganisationCreate, TokenCreate
+from app.services import admin
+from app.services import verify as verify_service
+
+app = typer.Typer(help="netcop: a real-time common operational picture for crisis management.", no_args_is_help=True)
+org_app = typer.Typer(help="Partner organisations.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(token_app, name="token")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+    demo: Annotated[bool, typer.Option(help="load the demo scenario first (if not loaded yet)")] = False,
+) -> None:
+    """Runs the service, applying pending migrations first."""
+    import uvicorn
+
+    settings = Settings()
+    upgrade(settings.effective_database_url)
+    if demo:
+        from app.demo import loader
+
+        asyncio.run(loader.load_embedded(settings, base_url=f"http://{host}:{port}"))
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Applies pending database migrations."""
+    settings = Settings()
+    upgrade(settings.effective_database_url)
+    typer.echo("database is up to date")
+
+
+@org_app.command("add")
+def org_add(
+    id: Annotated[str, typer.Option("--id", help="slug, e.g. politie-zhz")],  # noqa: A002
+    name: Annotated[str, typer.Option(help="display name")],
+    discipline: Annotated[str, typer.Option(help="police|fire|medical|population-care|water|defence|...")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2")] = "NL",
+) -> None:
+    """Registers a partner organisation."""
+    organisation = _parse(OrganisationCreate, {"id": id, "name": name, "discipline": discipline, "country": country})
+    result = _run(lambda db: admin.add_organisation(db=db, organisation=organisation))
+    typer.echo(f"organisation {result.id} added")
+
+
+@token_app.command("issue")
+def token_issue(
+    org: Annotated[str, typer.Option(help="organisation id")],
+    role: Annotated[list[str], typer.Option(help="report, read or admin (repeatable)")],
+    label: Annotated[str | None, typer.Option(help="what the token is for")] = None,
+) -> None:
+    """Issues a token; the secret is printed once."""
+    request = _parse(TokenCreate, {"roles": role, "label": label})
+    issued = _run(lambda db: admin.issue_token(db=db, organisation_id=org, request=request))
+    typer.echo(f"token id: {issued.id} roles: {','.join(issued.roles)}", err=True)
+    typer.echo(issued.token)
+
+
+@app.command()
+def verify() -> None:
+    """Rebuilds every picture from the report log and compares it with the stored one."""
+    settings = Settings()
+    window_us = int(settings.conflict_window_seconds * 1_000_000)
+
+    def progress(seq: int) -> None:
+        typer.echo(f"replayed up to seq {seq}", err=True)
+
+    differences = _run(lambda db: verify_service.verify(db=db, window_us=window_us, progress=progress))
+    for line in differences:
+        typer.echo(line)
+    if differences:
+        typer.echo(f"{len(differences)} difference(s) between the stored picture and the report log", err=True)
+        raise typer.Exit(1)
+    typer.echo("the stored picture agrees with the report log")
+
+
+@app.command()
+def demo(
+    url: Annotated[str | None, typer.Option(help="a running instance; default: the embedded database")] = None,
+    admin_token: Annotated[str | None, typer.Option(envvar="NETCOP_ADMIN_TOKEN", help="admin token of --url")] = None,
+) -> None:
+    """Loads the demo scenario (a dike breach near Dordrecht) into a running or the embedded instance."""
+    from app.demo import loader
+
+    if url is None:
+        settings = Settings()
+        upgrade(settings.effective_database_url)
+        asyncio.run(loader.load_embedded(settings))
+    else:
+        if not admin_token:
+            typer.echo("--admin-token (or NETCOP_ADMIN_TOKEN) is needed with --url", err=True)
+            raise typer.Exit(2)
+        asyncio.run(loader.load_remote(url, admin_token))
+
+
+def _parse(model: type, values: dict[str, object]):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(values)  # type: ignore[attr-defined]
+    except ValidationError as error:
+        for item in error.errors(include_url=False):
+            typer.echo(f"{'.'.join(map(str, item['loc']))}: {item['msg']}", err=True)
+        raise typer.Exit(2) from error
+
+
+def _run(action):  # type: ignore[no-untyped-def]
+    async def main():  # type: ignore[no-untyped-def]
+        db = Database(Settings())
+        try:
+            return await action(db)
+        finally:
+            await db.dispose()
+
+    upgrade(Settings().effective_database_url)
+    try:
+        return asyncio.run(main())
+    except NetcopError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        sys.exit(1)

@@ -1,0 +1,36 @@
+"""The picture rebuilt in memory from the report log: for ``netcop verify`` and for ``as_of`` reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from app.domain import merge, picture
+
+
+@dataclass
+class Replay:
+    """Applies reports in seq order to an in-memory picture, exactly as ingest applies them to the database."""
+
+    window_us: int
+    objects: dict[tuple[str, str], picture.ObjectState] = field(default_factory=dict)
+    incidents: dict[str, merge.Facts] = field(default_factory=dict)
+    changes: dict[int, list[picture.ChangeEntry]] = field(default_factory=dict)
+
+    def apply(self, report: picture.ReportFacts) -> picture.ReportOutcome:
+        states = {e.id: self._state(report.incident, e.id) for e in report.objects}
+        facts = self.incidents.setdefault(report.incident, {})
+        outcome = picture.apply_report(states, facts, report, self.window_us)
+        self.changes[report.seq] = outcome.changes
+        return outcome
+
+    def apply_all(self, reports: Iterable[picture.ReportFacts]) -> None:
+        for report in reports:
+            self.apply(report)
+
+    def _state(self, incident: str, object_id: str) -> picture.ObjectState:
+        key = (incident, object_id)
+        state = self.objects.get(key)
+        if state is None:
+            state = self.objects[key] = picture.ObjectState(incident, object_id)
+        return state

@@ -1,0 +1,97 @@
+"""The application: ``create_app(settings)`` wires the lifespan, the routers and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException
+
+from app.api import admin, operations, picture, reports
+from app.api.responses import json_value
+from app.config import Settings
+from app.db import Database
+from app.errors import NetcopError, Unavailable
+from app.schemas.reports import format_path
+from app.services.auth import Authenticator
+from app.services.ingest import Ingestor
+from app.state import AppState
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A netcop service for the given settings (the environment's when none are given)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings)
+        ingestor = Ingestor(db, settings)
+        app.state.netcop = AppState(settings, db, ingestor, Authenticator(db, settings))
+        ingestor.start()
+        try:
+            yield
+        finally:
+            await ingestor.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title="netcop",
+        version="1",
+        summary="A real-time common operational picture for crisis management",
+        lifespan=lifespan,
+    )
+    for module in (reports, admin, picture, operations):
+        app.include_router(module.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NetcopError)
+    async def _netcop(_: Request, error: NetcopError) -> Response:
+        return _error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, error: RequestValidationError) -> Response:
+        details = [
+            {"path": format_path(tuple(e["loc"][1:]) or tuple(e["loc"])), "message": e["msg"]} for e in error.errors()
+        ]
+        return json_value({"error": {"code": "invalid", "message": "the request is invalid", "details": details}}, 422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, error: HTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        body = {"error": {"code": code, "message": str(error.detail), "details": []}}
+        return json_value(body, error.status_code)
+
+    @app.exception_handler(OperationalError)
+    async def _database(_: Request, error: OperationalError) -> Response:
+        log.warning("database unavailable: %s", error.orig)
+        return _error_response(Unavailable("the database cannot be reached"))
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(_: Request, error: DBAPIError) -> Response:
+        if error.connection_invalidated:
+            return _error_response(Unavailable("the database cannot be reached"))
+        log.exception("database error")
+        return _error_response(NetcopError("internal error"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> Response:
+        if isinstance(error, OSError | TimeoutError):
+            return _error_response(Unavailable("the database cannot be reached"))
+        log.exception("unexpected error")
+        return _error_response(NetcopError("internal error"))
+
+
+def _error_response(error: NetcopError) -> Response:
+    response = json_value(error.body(), error.status)
+    if error.status == 503:
+        response.headers["Retry-After"] = "1"
+    return response

@@ -1,0 +1,179 @@
+"""The report log and the change log: all their SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.models import ChangeObject, Report, ReportAudience, ReportObject
+from app.models import Sequence as SequenceRow
+
+reports = cast(Table, Report.__table__)
+audience = cast(Table, ReportAudience.__table__)
+report_objects = cast(Table, ReportObject.__table__)
+change_objects = cast(Table, ChangeObject.__table__)
+sequence = cast(Table, SequenceRow.__table__)
+
+
+def visible_to(viewer: str) -> ColumnElement[bool]:
+    """The reports a viewer may see (spec section 5)."""
+    in_audience = exists().where(audience.c.seq == reports.c.seq, audience.c.organisation_id == viewer)
+    return or_(reports.c.visibility != "restricted", reports.c.organisation_id == viewer, in_audience)
+
+
+async def find_by_keys(conn: AsyncConnection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """Stored (body_hash, answer) of reports by (organisation, report id)."""
+    if not keys:
+        return {}
+    key = tuple_(reports.c.organisation_id, reports.c.report_id)
+    statement = select(reports.c.organisation_id, reports.c.report_id, reports.c.body_hash, reports.c.answer).where(
+        key.in_(list(set(keys)))
+    )
+    return {(r[0], r[1]): (r[2], r[3]) for r in await conn.execute(statement)}
+
+
+async def take_seqs(conn: AsyncConnection, count: int, now: int) -> tuple[int, int]:
+    """Takes the next ``count`` seqs; returns (last seq, received_at). Locks the counter row until commit, so
+    that seqs are handed out in commit order; received_at never runs backwards along the log."""
+    statement = (
+        update(sequence)
+        .where(sequence.c.id == 1)
+        .values(
+            last_seq=sequence.c.last_seq + count,
+            last_received_at=func.max(sequence.c.last_received_at, now)
+            if conn.dialect.name == "sqlite"
+            else func.greatest(sequence.c.last_received_at, now),
+        )
+        .returning(sequence.c.last_seq, sequence.c.last_received_at)
+    )
+    row = (await conn.execute(statement)).one()
+    return int(row[0]), int(row[1])
+
+
+async def last_seq(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(sequence.c.last_seq).where(sequence.c.id == 1))).scalar_one())
+
+
+async def append(
+    conn: AsyncConnection,
+    report_rows: list[dict[str, Any]],
+    audience_rows: list[dict[str, Any]],
+    mention_rows: list[dict[str, Any]],
+    change_rows: list[dict[str, Any]],
+) -> None:
+    """Appends accepted reports and their changes to the logs."""
+    await conn.execute(reports.insert(), report_rows)
+    for table, rows in ((audience, audience_rows), (report_objects, mention_rows), (change_objects, change_rows)):
+        if rows:
+            await conn.execute(table.insert(), rows)
+
+
+async def visible_reports(
+    conn: AsyncConnection,
+    viewer: str,
+    *,
+    after_seq: int = 0,
+    incident: str | None = None,
+    organisation: str | None = None,
+    limit: int | None = None,
+    received_until: int | None = None,
+) -> list[Any]:
+    """Visible reports in seq order: (seq, organisation, received_at, body)."""
+    conditions = [visible_to(viewer), reports.c.seq > after_seq]
+    if incident is not None:
+        conditions.append(reports.c.incident_id == incident)
+    if organisation is not None:
+        conditions.append(reports.c.organisation_id == organisation)
+    if received_until is not None:
+        conditions.append(reports.c.received_at <= received_until)
+    statement = (
+        select(reports.c.seq, reports.c.organisation_id, reports.c.received_at, reports.c.body)
+        .where(and_(*conditions))
+        .order_by(reports.c.seq)
+        .limit(limit)
+    )
+    return list(await conn.execute(statement))
+
+
+async def all_reports(conn: AsyncConnection, after_seq: int, limit: int) -> list[Any]:
+    """Every report in seq order, for replays: (seq, organisation, received_at, body)."""
+    statement = (
+        select(reports.c.seq, reports.c.organisation_id, reports.c.received_at, reports.c.body)
+        .where(reports.c.seq > after_seq)
+        .order_by(reports.c.seq)
+        .limit(limit)
+    )
+    return list(await conn.execute(statement))
+
+
+async def audiences_of(conn: AsyncConnection, seqs: Sequence[int]) -> dict[int, list[str]]:
+    if not seqs:
+        return {}
+    rows = await conn.execute(select(audience.c.seq, audience.c.organisation_id).where(audience.c.seq.in_(seqs)))
+    result: dict[int, list[str]] = {}
+    for seq, org in rows:
+        result.setdefault(seq, []).append(org)
+    return result
+
+
+async def mentions(conn: AsyncConnection, viewer: str, incident: str, object_id: str) -> list[Any]:
+    """Visible reports that mention one object: (seq, organisation, received_at, body)."""
+    statement = (
+        select(reports.c.seq, reports.c.organisation_id, reports.c.received_at, reports.c.body)
+        .join(report_objects, report_objects.c.seq == reports.c.seq)
+        .where(report_objects.c.incident_id == incident, report_objects.c.object_id == object_id)
+        .where(visible_to(viewer))
+        .order_by(reports.c.seq)
+    )
+    return list(await conn.execute(statement))
+
+
+async def changes_between(
+    conn: AsyncConnection, after_seq: int, until_seq: int, incident: str | None = None
+) -> list[Any]:
+    """Change entries with after_seq < seq <= until_seq, in log order:
+    (seq, position, object_id, audience, json, report id, organisation, incident)."""
+    statement = (
+        select(
+            change_objects.c.seq,
+            change_objects.c.position,
+            change_objects.c.object_id,
+            change_objects.c.audience,
+            change_objects.c.json,
+            reports.c.report_id,
+            reports.c.organisation_id,
+            reports.c.incident_id,
+        )
+        .join(reports, reports.c.seq == change_objects.c.seq)
+        .where(change_objects.c.seq > after_seq, change_objects.c.seq <= until_seq)
+        .order_by(change_objects.c.seq, change_objects.c.position)
+    )
+    if incident is not None:
+        statement = statement.where(reports.c.incident_id == incident)
+    return list(await conn.execute(statement))
+
+
+async def incident_activity(conn: AsyncConnection, viewer: str) -> list[Any]:
+    """Per incident and organisation, the viewer's visible reports: (incident, organisation, first received,
+    last received, last seq)."""
+    statement = (
+        select(
+            reports.c.incident_id,
+            reports.c.organisation_id,
+            func.min(reports.c.received_at),
+            func.max(reports.c.received_at),
+            func.max(reports.c.seq),
+        )
+        .where(visible_to(viewer))
+        .group_by(reports.c.incident_id, reports.c.organisation_id)
+    )
+    return list(await conn.execute(statement))
+
+
+async def last_seq_until(conn: AsyncConnection, received_until: int) -> int:
+    """The last seq received up to a moment."""
+    statement = select(func.max(reports.c.seq)).where(reports.c.received_at <= received_until)
+    return int((await conn.execute(statement)).scalar_one() or 0)

@@ -1,0 +1,49 @@
+"""Organisations and tokens on the wire (spec section 2)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.schemas.common import SLUG_PATTERN
+
+Discipline = Literal[
+    "police", "fire", "medical", "population-care", "water", "defence", "infrastructure", "national", "other"
+]
+Role = Literal["report", "read", "admin"]
+
+
+class OrganisationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    discipline: Discipline
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class OrganisationRead(BaseModel):
+    id: str
+    name: str
+    discipline: str
+    country: str
+
+
+class OrganisationList(BaseModel):
+    organisations: list[OrganisationRead]
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    roles: Annotated[list[Role], Field(min_length=1, max_length=3)]
+    label: Annotated[str, Field(max_length=200)] | None = None
+
+
+class TokenIssued(BaseModel):
+    token: str = Field(description="the secret: shown once, store it now")
+    id: str
+    roles: list[Role]
+    organisation: str
+    label: str | None = None

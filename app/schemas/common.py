@@ -1,0 +1,19 @@
+"""Field types shared by the wire contract."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+
+
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must consist of printable characters")
+    return value
+
+
+PrintableId = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_printable)]

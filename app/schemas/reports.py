@@ -1,0 +1,146 @@
+"""The report as partners send it (spec section 3), and how its errors are named.
+
+Validation runs in two steps: pydantic checks the shape (strict types, no unknown fields), then
+``semantic_errors`` checks what a schema cannot say (GeoJSON, reserved and oversized properties, duplicate
+object ids, the clock). Every error carries the path of the offending value, e.g.
+``objects[1].geometry.coordinates[0]``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.domain import geojson
+from app.domain.timefmt import parse_rfc3339
+from app.errors import Invalid
+from app.schemas.common import PrintableId, Slug
+
+MAX_PROPERTY_BYTES = 8 * 1024
+RESERVED_PROPERTIES = ("kind", "geometry", "removed")
+Visibility = Literal["partners", "restricted", "public"]
+
+
+class IncidentInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    category: Slug | None = None
+    status: Literal["active", "scaled-down", "closed"] | None = None
+    grip: Annotated[int, Field(ge=0, le=5)] | Literal["rijk"] | None = None
+    exercise: bool | None = None
+
+
+class ObjectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: PrintableId
+    kind: Slug | None = None
+    geometry: dict[str, Any] | None = None
+    properties: dict[str, Any] | None = None
+    removed: bool | None = None
+
+
+class ReportIn(BaseModel):
+    """A situation report."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: PrintableId
+    incident: Slug
+    incident_info: IncidentInfo | None = None
+    observed_at: str
+    summary: Annotated[str, Field(max_length=10_000)] | None = None
+    objects: Annotated[list[ObjectIn], Field(max_length=1000)] = []
+    visibility: Visibility = "partners"
+    audience: Annotated[list[Slug], Field(max_length=200)] | None = None
+
+    @field_validator("observed_at")
+    @classmethod
+    def _rfc3339(cls, value: str) -> str:
+        parse_rfc3339(value)
+        return value
+
+
+class BatchIn(BaseModel):
+    """Up to 1000 reports, each accepted or refused on its own."""
+
+    reports: list[ReportIn]
+
+
+def format_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
+    """('objects', 1, 'geometry') -> 'objects[1].geometry'."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _pydantic_details(error: ValidationError) -> list[dict[str, str]]:
+    details = []
+    for item in error.errors(include_url=False):
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
+        message = item["msg"].removeprefix("Value error, ")
+        details.append({"path": format_path(loc), "message": message})
+    return details
+
+
+def _object_errors(index: int, entry: dict[str, Any]) -> list[tuple[str, str]]:
+    base = f"objects[{index}]"
+    errors: list[tuple[str, str]] = []
+    if entry.get("geometry") is not None:
+        errors.extend(geojson.geometry_errors(entry["geometry"], f"{base}.geometry"))
+    properties = entry.get("properties") or {}
+    for key, value in properties.items():
+        if key in RESERVED_PROPERTIES:
+            errors.append((f"{base}.properties.{key}", f"'{key}' is reserved: set it on the object itself"))
+        elif not 1 <= len(key) <= 200:
+            errors.append((f"{base}.properties", "property names must be 1..200 characters"))
+        elif len(orjson.dumps(value)) > MAX_PROPERTY_BYTES:
+            errors.append((f"{base}.properties.{key}", "value exceeds 8 KiB as compact JSON"))
+    if not any(name in entry for name in RESERVED_PROPERTIES) and not properties:
+        errors.append((base, "an object entry must assert at least one of kind, geometry, properties, removed"))
+    return errors
+
+
+def semantic_errors(body: dict[str, Any], now: datetime, future_tolerance: timedelta) -> list[tuple[str, str]]:
+    """What the schema cannot check; the body has passed ``ReportIn`` already."""
+    errors: list[tuple[str, str]] = []
+    if parse_rfc3339(body["observed_at"]) > now + future_tolerance:
+        errors.append(("observed_at", "lies more than 5 minutes in the future of the server clock"))
+    visibility = body.get("visibility", "partners")
+    if visibility == "restricted" and body.get("audience") is None:
+        errors.append(("audience", "is required with visibility 'restricted'"))
+    if visibility != "restricted" and "audience" in body:
+        errors.append(("audience", "is only allowed with visibility 'restricted'"))
+    seen: set[str] = set()
+    for index, entry in enumerate(body.get("objects", [])):
+        if entry["id"] in seen:
+            errors.append((f"objects[{index}].id", "object id appears more than once in this report"))
+        seen.add(entry["id"])
+        errors.extend(_object_errors(index, entry))
+    return errors
+
+
+def validate_report(body: Any, now: datetime, future_tolerance: timedelta, prefix: str = "") -> Invalid | None:
+    """Checks a parsed report body; returns the 422 to answer, or None when it is valid."""
+    if not isinstance(body, dict):
+        return Invalid.at(prefix or "$", "a report must be a JSON object")
+    try:
+        ReportIn.model_validate(body)
+    except ValidationError as error:
+        details = _pydantic_details(error)
+    else:
+        details = [{"path": p, "message": m} for p, m in semantic_errors(body, now, future_tolerance)]
+    if not details:
+        return None
+    if prefix:
+        for detail in details:
+            detail["path"] = f"{prefix}.{detail['path']}" if detail["path"] else prefix
+    return Invalid("the report is invalid", details[:50])

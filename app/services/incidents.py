@@ -1,0 +1,106 @@
+"""Incidents as one viewer sees them, and the combined picture of active incidents (``GET /picture``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db import Database
+from app.domain import geojson, picture
+from app.domain.timefmt import format_micros
+from app.errors import NotFound
+from app.repositories import picture as picture_repo
+from app.repositories import reports as reports_repo
+from app.services.reading import ObjectFilter, objects_for_viewer
+
+
+async def visible_incidents(conn: AsyncConnection, viewer: str, window_us: int) -> dict[str, dict[str, Any]]:
+    """Every incident the viewer may see, by id."""
+    activity: dict[str, dict[str, Any]] = {}
+    for incident, org, first, last, seq in await reports_repo.incident_activity(conn, viewer):
+        entry = activity.setdefault(incident, {"orgs": set(), "first": first, "last": last, "seq": seq})
+        entry["orgs"].add(org)
+        entry["first"], entry["last"], entry["seq"] = (
+            min(entry["first"], first),
+            max(entry["last"], last),
+            max(entry["seq"], seq),
+        )
+    facts = await picture_repo.incident_facts(conn)
+    counts = await _object_counts(conn, viewer)
+    return {
+        incident: {
+            "id": incident,
+            **picture.render_incident_fields(facts.get(incident, {}), viewer, window_us),
+            "created_at": format_micros(a["first"]),
+            "updated_at": format_micros(a["last"]),
+            "seq": a["seq"],
+            "object_count": counts.get(incident, 0),
+            "organisations": sorted(a["orgs"]),
+        }
+        for incident, a in sorted(activity.items())
+    }
+
+
+async def _object_counts(conn: AsyncConnection, viewer: str) -> dict[str, int]:
+    counts = await picture_repo.public_counts(conn)
+    own = await picture_repo.private_views(conn, viewer)
+    public = await picture_repo.public_presence(conn, [(row[0], row[1]) for row in own])
+    for incident, object_id, json, _kind, removed in own:
+        counts[incident] = (
+            counts.get(incident, 0) - public.get((incident, object_id), False) + (json is not None and not removed)
+        )
+    return counts
+
+
+async def list_incidents(
+    *, db: Database, viewer: str, window_us: int, status: str | None, category: str | None, bbox: geojson.Bbox | None
+) -> list[dict[str, Any]]:
+    async with db.read() as conn:
+        found = await visible_incidents(conn, viewer, window_us)
+        selected = [i for i in found.values() if (status is None or i["status"] == status)
+                    and (category is None or i["category"] == category)]  # fmt: skip
+        if bbox is not None:
+            flt = ObjectFilter(bbox=bbox)
+            selected = [i for i in selected if await objects_for_viewer(conn, viewer, i["id"], flt)]
+    return selected
+
+
+async def get_incident(*, db: Database, viewer: str, window_us: int, incident: str) -> dict[str, Any]:
+    async with db.read() as conn:
+        found = await visible_incidents(conn, viewer, window_us)
+    if incident not in found:
+        raise NotFound(f"no incident '{incident}'")
+    return found[incident]
+
+
+async def combined_picture(
+    *,
+    db: Database,
+    viewer: str,
+    window_us: int,
+    flt: ObjectFilter,
+    incidents: Sequence[str],
+    exercise: bool,
+    as_geojson: bool,
+) -> bytes:
+    """``GET /picture``: every visible object of the active incidents (exercises only when asked)."""
+    async with db.read() as conn:
+        seq = await reports_repo.last_seq(conn)
+        found = await visible_incidents(conn, viewer, window_us)
+        chosen = [i for i, info in found.items() if info["status"] == "active" and info["exercise"] == exercise
+                  and (not incidents or i in incidents)]  # fmt: skip
+        objects: list[bytes] = []
+        for incident in chosen:
+            objects.extend(await objects_for_viewer(conn, viewer, incident, flt))
+    if as_geojson:
+        return orjson.dumps({"type": "FeatureCollection", "seq": seq, "features": [_feature(o) for o in objects]})
+    return b'{"seq":' + str(seq).encode() + b',"objects":[' + b",".join(objects) + b"]}"
+
+
+def _feature(rendered: bytes) -> dict[str, Any]:
+    obj = orjson.loads(rendered)
+    geometry = obj.pop("geometry")
+    return {"type": "Feature", "id": f"{obj['incident']}/{obj['id']}", "geometry": geometry, "properties": obj}

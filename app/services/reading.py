@@ -1,0 +1,123 @@
+"""Reading the picture (spec section 6): every read path serves the merge of exactly the reports the viewer may
+see. Stored renderings are spliced into answers as they are (no parse, no re-encode) where no filter needs to
+look inside them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db import Database
+from app.domain import geojson, picture
+from app.domain.replay import Replay
+from app.domain.timefmt import format_micros
+from app.errors import NotFound
+from app.repositories import picture as picture_repo
+from app.repositories import reports as reports_repo
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectFilter:
+    kinds: Sequence[str] = ()
+    include_removed: bool = False
+    bbox: geojson.Bbox | None = None
+
+    def admits(self, obj: dict[str, Any]) -> bool:
+        if obj["removed"] and not self.include_removed:
+            return False
+        if self.kinds and obj["kind"] not in self.kinds:
+            return False
+        return self.bbox is None or (obj["geometry"] is not None and geojson.intersects(obj["geometry"], self.bbox))
+
+
+async def objects_for_viewer(conn: AsyncConnection, viewer: str, incident: str, flt: ObjectFilter) -> list[bytes]:
+    """The viewer's objects of one incident, rendered, ordered by id."""
+    public = await picture_repo.public_objects(
+        conn, incident, kinds=flt.kinds, include_removed=flt.include_removed, envelope=flt.bbox
+    )
+    private = await picture_repo.private_views(conn, viewer, incident)
+    own = {row[1] for row in private}
+    selected = [(oid, json.encode()) for oid, json in public if oid not in own]
+    if flt.bbox is not None:
+        selected = [(oid, j) for oid, j in selected if flt.admits(orjson.loads(j))]
+    selected.extend((row[1], row[2].encode()) for row in private if row[2] and flt.admits(orjson.loads(row[2])))
+    selected.sort(key=lambda pair: pair[0])
+    return [json for _, json in selected]
+
+
+def _json_list(items: Sequence[bytes]) -> bytes:
+    return b"[" + b",".join(items) + b"]"
+
+
+async def incident_picture(
+    *, db: Database, viewer: str, incident: str, flt: ObjectFilter, as_of: int | None = None, window_us: int
+) -> bytes:
+    """``GET /incidents/{id}/picture``: now, or as known at ``as_of``."""
+    if as_of is not None:
+        return await _picture_as_of(db=db, viewer=viewer, incident=incident, flt=flt, as_of=as_of, window_us=window_us)
+    async with db.read() as conn:
+        await _require_incident(conn, viewer, incident)
+        seq = await reports_repo.last_seq(conn)
+        objects = await objects_for_viewer(conn, viewer, incident, flt)
+    head = orjson.dumps({"incident": incident, "seq": seq, "as_of": None})[:-1]
+    return head + b',"objects":' + _json_list(objects) + b"}"
+
+
+async def _picture_as_of(
+    *, db: Database, viewer: str, incident: str, flt: ObjectFilter, as_of: int, window_us: int
+) -> bytes:
+    async with db.read() as conn:
+        rows = await reports_repo.visible_reports(conn, viewer, incident=incident, received_until=as_of)
+        seq = await reports_repo.last_seq_until(conn, as_of)
+    if not rows:
+        raise NotFound(f"no incident '{incident}' known at {format_micros(as_of)}")
+    replay = Replay(window_us=window_us)
+    replay.apply_all(picture.report_facts(orjson.loads(body), seq=s, organisation=org, received_at=at)
+                     for s, org, at, body in rows)  # fmt: skip
+    rendered = [picture.view_of(state, viewer).json for _, state in sorted(replay.objects.items())]
+    objects = [j for j in rendered if j is not None and flt.admits(orjson.loads(j))]
+    head = orjson.dumps({"incident": incident, "seq": seq, "as_of": format_micros(as_of)})[:-1]
+    return head + b',"objects":' + _json_list(objects) + b"}"
+
+
+async def _require_incident(conn: AsyncConnection, viewer: str, incident: str) -> None:
+    rows = await reports_repo.visible_reports(conn, viewer, incident=incident, limit=1)
+    if not rows:
+        raise NotFound(f"no incident '{incident}'")
+
+
+async def get_object(*, db: Database, viewer: str, incident: str, object_id: str, history: bool) -> bytes:
+    """``GET /incidents/{id}/objects/{object_id}``, with its assertions newest first when asked."""
+    async with db.read() as conn:
+        has_own, json = await picture_repo.private_object(conn, viewer, incident, object_id)
+        if not has_own:
+            json = await picture_repo.public_object(conn, incident, object_id)
+        if json is None:
+            raise NotFound(f"no object '{object_id}' in incident '{incident}'")
+        if not history:
+            return json.encode()
+        mentions = await reports_repo.mentions(conn, viewer, incident, object_id)
+    assertions = [_assertion(object_id, seq, org, at, orjson.loads(body)) for seq, org, at, body in mentions]
+    assertions.sort(key=lambda a: (a["_observed"], a["seq"]), reverse=True)
+    for a in assertions:
+        del a["_observed"]
+    return json.encode()[:-1] + b',"history":' + orjson.dumps(assertions) + b"}"
+
+
+def _assertion(object_id: str, seq: int, organisation: str, received_at: int, body: dict[str, Any]) -> dict[str, Any]:
+    entry = next(o for o in body.get("objects", []) if o["id"] == object_id)
+    facts = picture.report_facts(body, seq=seq, organisation=organisation, received_at=received_at)
+    return {
+        "seq": seq,
+        "report": body["id"],
+        "organisation": organisation,
+        "observed_at": body["observed_at"],
+        "received_at": format_micros(received_at),
+        "visibility": body.get("visibility", "partners"),
+        "assertion": {k: v for k, v in entry.items() if k != "id"},
+        "_observed": facts.observed_at,
+    }

@@ -1,0 +1,22 @@
+"""What one running service holds: built in the lifespan, reached by the API through ``api.deps``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.config import Settings
+from app.db import Database
+from app.services.auth import Authenticator
+from app.services.ingest import Ingestor
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    ingestor: Ingestor
+    authenticator: Authenticator
+
+    @property
+    def window_us(self) -> int:
+        return int(self.settings.conflict_window_seconds * 1_000_000)
