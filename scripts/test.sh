@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The test command (README): installs what it needs into .venv, then runs lint, types and the whole suite on
+# the embedded SQLite and on PostgreSQL. Without a reachable PostgreSQL the PostgreSQL run is skipped, and says
+# so, except under CI (CI=true), where that is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_URL="${NETCOP_TEST_PG_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/netcop_test}"
+
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv"
+  python3 -m venv .venv
+fi
+echo "== installing netcop and its test tools into .venv"
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+
+echo "== ruff and mypy"
+.venv/bin/ruff check app tests bench
+.venv/bin/mypy app
+
+export PYTHONASYNCIODEBUG=1
+echo "== tests on SQLite"
+.venv/bin/pytest -q -p no:cacheprovider tests
+
+if .venv/bin/python - "$PG_URL" <<'PY'
+import asyncio, sys
+import asyncpg
+url = sys.argv[1].replace("postgresql+asyncpg", "postgresql").rsplit("/", 1)[0] + "/postgres"
+async def main() -> None:
+    conn = await asyncpg.connect(url, timeout=5)
+    await conn.close()
+try:
+    asyncio.run(main())
+except Exception as error:
+    print(f"PostgreSQL is not reachable: {error}", file=sys.stderr)
+    sys.exit(1)
+PY
+then
+  echo "== tests on PostgreSQL"
+  NETCOP_TEST_DATABASE_URL="$PG_URL" .venv/bin/pytest -q -p no:cacheprovider tests
+elif [ "${CI:-}" = "true" ]; then
+  echo "FAILED: PostgreSQL is required under CI and is not reachable" >&2
+  exit 1
+else
+  echo "== SKIPPED: the PostgreSQL run (no PostgreSQL at $PG_URL); only SQLite was tested"
+fi
