@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, gt=0)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "info"
+    stream_buffer_messages: int = Field(default=10_000, gt=0, description="per stream, before 4008")
+    stream_buffer_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="per stream, before 4008")
+    ws_max_message_bytes: int = Field(default=64 * 1024, gt=0, description="largest client frame accepted")
 
     @field_validator("admin_token")
     @classmethod

@@ -16,6 +16,9 @@ from app.api.responses import json_value
 from app.config import Settings
 from app.db import Database
 from app.errors import NetcopError, Unavailable
+from app.realtime import stream
+from app.realtime.follower import Follower
+from app.realtime.hub import Hub
 from app.schemas.reports import format_path
 from app.services.auth import Authenticator
 from app.services.ingest import Ingestor
@@ -31,13 +34,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings)
-        ingestor = Ingestor(db, settings)
-        app.state.netcop = AppState(settings, db, ingestor, Authenticator(db, settings))
+        hub = Hub()
+        follower = Follower(db, hub, settings)
+        ingestor = Ingestor(db, settings, on_commit=follower.wake)
+        app.state.netcop = AppState(settings, db, ingestor, Authenticator(db, settings), hub, follower)
+        await follower.start()
         ingestor.start()
         try:
             yield
         finally:
             await ingestor.stop()
+            await follower.stop()
             await db.dispose()
 
     app = FastAPI(
@@ -46,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A real-time common operational picture for crisis management",
         lifespan=lifespan,
     )
-    for module in (reports, admin, picture, operations):
+    for module in (reports, admin, picture, operations, stream):
         app.include_router(module.router)
     _add_error_handlers(app)
     return app

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from app.config import Settings
 from app.db import Database
+from app.realtime.follower import Follower
+from app.realtime.hub import Hub
 from app.services.auth import Authenticator
 from app.services.ingest import Ingestor
 
@@ -16,6 +18,8 @@ class AppState:
     db: Database
     ingestor: Ingestor
     authenticator: Authenticator
+    hub: Hub
+    follower: Follower
 
     @property
     def window_us(self) -> int:

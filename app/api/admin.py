@@ -42,4 +42,5 @@ async def revoke_token(token_id: str, state: StateDep, principal: CurrentPrincip
     principal.require("admin")
     await admin.revoke_token(db=state.db, token_id=token_id)
     state.authenticator.forget(token_id)
+    state.hub.revoke(token_id)
     return Response(status_code=204)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 
 from app.config import Settings
 from app.db import Database
@@ -15,6 +17,9 @@ from app.migrate import upgrade
 from app.schemas.admin import OrganisationCreate, TokenCreate
 from app.services import admin
 from app.services import verify as verify_service
+
+T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 app = typer.Typer(help="netcop: a real-time common operational picture for crisis management.", no_args_is_help=True)
 org_app = typer.Typer(help="Partner organisations.", no_args_is_help=True)
@@ -48,6 +53,8 @@ def serve(
         loop="uvloop",
         http="httptools",
         log_level=settings.log_level,
+        ws_max_size=settings.ws_max_message_bytes,
+        ws_per_message_deflate=False,
         access_log=False,
     )
 
@@ -123,19 +130,19 @@ def demo(
         asyncio.run(loader.load_remote(url, admin_token))
 
 
-def _parse(model: type, values: dict[str, object]):  # type: ignore[no-untyped-def]
-    from pydantic import ValidationError
-
+def _parse(model: type[ModelT], values: dict[str, object]) -> ModelT:
     try:
-        return model.model_validate(values)  # type: ignore[attr-defined]
+        return model.model_validate(values)
     except ValidationError as error:
         for item in error.errors(include_url=False):
             typer.echo(f"{'.'.join(map(str, item['loc']))}: {item['msg']}", err=True)
         raise typer.Exit(2) from error
 
 
-def _run(action):  # type: ignore[no-untyped-def]
-    async def main():  # type: ignore[no-untyped-def]
+def _run(action: Callable[[Database], Awaitable[T]]) -> T:
+    """Runs one service call against the configured database (migrated first)."""
+
+    async def main() -> T:
         db = Database(Settings())
         try:
             return await action(db)

@@ -51,3 +51,9 @@ async def revoke_token(conn: AsyncConnection, token_id: str, at: int) -> bool:
     statement = update(tokens).where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None)).values(revoked_at=at)
     result = await conn.execute(statement)
     return bool(result.rowcount)
+
+
+async def live_token_ids(conn: AsyncConnection, ids: Iterable[str]) -> set[str]:
+    """The ids among these whose tokens are not revoked."""
+    statement = select(tokens.c.id).where(tokens.c.id.in_(list(ids)), tokens.c.revoked_at.is_(None))
+    return {r[0] for r in await conn.execute(statement)}

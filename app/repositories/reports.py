@@ -53,6 +53,12 @@ async def take_seqs(conn: AsyncConnection, count: int, now: int) -> tuple[int, i
     return int(row[0]), int(row[1])
 
 
+async def notify(conn: AsyncConnection, channel: str, payload: str) -> None:
+    """A wake-up for other processes, delivered at commit (PostgreSQL only; SQLite serves one process)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_notify(channel, payload)))
+
+
 async def last_seq(conn: AsyncConnection) -> int:
     return int((await conn.execute(select(sequence.c.last_seq).where(sequence.c.id == 1))).scalar_one())
 

@@ -10,6 +10,7 @@ from app.db import Database
 from app.domain.timefmt import now_micros
 from app.errors import Conflict, NotFound
 from app.repositories import organisations as repo
+from app.repositories import reports as reports_repo
 from app.schemas.admin import OrganisationCreate, OrganisationRead, TokenCreate, TokenIssued
 from app.services import auth
 
@@ -61,3 +62,4 @@ async def revoke_token(*, db: Database, token_id: str) -> None:
     async with db.write() as conn:
         if not await repo.revoke_token(conn, token_id, now_micros()):
             raise NotFound(f"no live token '{token_id}'")
+        await reports_repo.notify(conn, "netcop_revoked", token_id)

@@ -192,6 +192,7 @@ class Ingestor:
         keys = [(s.body["incident"], o["id"]) for s in accepted for o in s.body.get("objects", [])]
         states = await picture_repo.lock_objects(conn, keys)
         last_seq, received_at = await reports_repo.take_seqs(conn, len(accepted), now_micros())
+        await reports_repo.notify(conn, "netcop_changes", str(last_seq))
         rows = _Rows()
         answers: dict[int, dict[str, Any]] = {}
         for offset, submission in enumerate(accepted):

@@ -1,0 +1,123 @@
+"""The change-log follower: one per process, it reads every new change once and publishes it to the hub.
+
+The change log in the database is the truth. Wake-ups come from this process's writer (after commit), from
+PostgreSQL ``LISTEN netcop_changes`` (other processes' commits; the payload is at most a seq, never data) and
+from a poll every second, so a lost signal or a listener that reconnects loses nothing: the follower always
+reads everything after the last seq it published. The same listener carries ``netcop_revoked`` (a token id)
+so that a revocation in any process closes the streams of that token everywhere; a periodic check of the open
+streams' tokens covers a missed signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from app.config import Settings
+from app.db import Database
+from app.realtime.changes import read_changes
+from app.realtime.hub import Hub
+from app.repositories import organisations as organisations_repo
+from app.repositories import reports as reports_repo
+
+log = logging.getLogger(__name__)
+
+CHANGES_CHANNEL = "netcop_changes"
+REVOKED_CHANNEL = "netcop_revoked"
+POLL_SECONDS = 1.0
+TOKEN_CHECK_EVERY = 5
+READ_SPAN = 1000
+
+
+class Follower:
+    def __init__(self, db: Database, hub: Hub, settings: Settings) -> None:
+        self._db = db
+        self._hub = hub
+        self._settings = settings
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        async with self._db.read() as conn:
+            self._hub.last_seq = await reports_repo.last_seq(conn)
+        self._tasks.append(asyncio.create_task(self._run(), name="netcop-follower"))
+        if not self._settings.is_sqlite:
+            self._tasks.append(asyncio.create_task(self._listen(), name="netcop-listener"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def wake(self, _seq: int | None = None) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        rounds = 0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            self._wake.clear()
+            rounds += 1
+            try:
+                await self.catch_up()
+                if rounds % TOKEN_CHECK_EVERY == 0:
+                    await self._check_tokens()
+            except Exception:  # the database may be away; the next round tries again
+                log.warning("the change follower could not read the log", exc_info=True)
+
+    async def catch_up(self) -> None:
+        """Publishes every change after the last one published, in order."""
+        while True:
+            async with self._db.read() as conn:
+                end = await reports_repo.last_seq(conn)
+                if end <= self._hub.last_seq:
+                    return
+                until = min(end, self._hub.last_seq + READ_SPAN)
+                changes = await read_changes(conn, self._hub.last_seq, until)
+            for change in changes:
+                self._hub.publish(change)
+            self._hub.last_seq = until
+
+    async def _check_tokens(self) -> None:
+        token_ids = {s.token_id for s in self._hub.subscribers}
+        if not token_ids:
+            return
+        async with self._db.read() as conn:
+            live = await organisations_repo.live_token_ids(conn, token_ids)
+        for token_id in token_ids - live - {"admin"}:
+            self._hub.revoke(token_id)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                await self._listen_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("the change listener lost PostgreSQL; reconnecting", exc_info=True)
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def _listen_once(self) -> None:
+        """Listens until the connection is lost."""
+        import asyncpg
+
+        url = self._settings.effective_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        connection = await asyncpg.connect(url, timeout=self._settings.db_timeout_seconds)
+        lost = asyncio.Event()
+        connection.add_termination_listener(lambda _connection: lost.set())
+        try:
+            await connection.add_listener(CHANGES_CHANNEL, self._on_change)
+            await connection.add_listener(REVOKED_CHANNEL, self._on_revoked)
+            self.wake()  # whatever committed while we were not listening
+            await lost.wait()
+        finally:
+            await connection.close(timeout=1)
+
+    def _on_change(self, *_args: Any) -> None:
+        self.wake()
+
+    def _on_revoked(self, _connection: Any, _pid: int, _channel: str, token_id: str) -> None:
+        self._hub.revoke(token_id)

@@ -1,0 +1,118 @@
+"""The hub: every open stream of this process as a subscriber with a bounded buffer.
+
+``publish`` runs once per change in seq order. For each subscriber it selects the entries the subscriber may
+see (the audience computed at ingest: no query per message) and that match its filters, takes the encoded
+message for that selection (encoded once per distinct selection), and appends it to the subscriber's buffer
+without awaiting anything. Each stream's own writer task drains its buffer, so the slowest client sets only
+its own pace. A buffer that passes its bound (messages or bytes) marks the subscriber overflowed: its writer
+closes the socket with 4008 and the client resumes with ``after_seq``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
+
+from app.domain import geojson, picture
+from app.realtime.changes import Change, Entry
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFilter:
+    incidents: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset()
+    bbox: geojson.Bbox | None = None
+
+    @property
+    def narrows(self) -> bool:
+        """Whether objects can leave this filter (then leaving objects are sent once more)."""
+        return bool(self.kinds) or self.bbox is not None
+
+    def admits(self, kind: str | None, geometry: dict[str, object] | None) -> bool:
+        if self.kinds and kind not in self.kinds:
+            return False
+        return self.bbox is None or (geometry is not None and geojson.intersects(geometry, self.bbox))
+
+
+@dataclass(eq=False)
+class Subscriber:
+    viewer: str
+    token_id: str
+    filter: StreamFilter
+    max_messages: int
+    max_bytes: int
+    inside: set[tuple[str, str]] = field(default_factory=set)
+    buffer: deque[tuple[int, bytes]] = field(default_factory=deque)
+    buffered_bytes: int = 0
+    last_seq: int = 0
+    overflowed: bool = False
+    revoked: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, seq: int, message: bytes) -> None:
+        if self.overflowed:
+            return
+        if len(self.buffer) >= self.max_messages or self.buffered_bytes + len(message) > self.max_bytes:
+            self.overflowed = True
+            self.buffer.clear()
+            self.buffered_bytes = 0
+        else:
+            self.buffer.append((seq, message))
+            self.buffered_bytes += len(message)
+        self.wake.set()
+
+    def take(self) -> tuple[int, bytes] | None:
+        if not self.buffer:
+            return None
+        seq, message = self.buffer.popleft()
+        self.buffered_bytes -= len(message)
+        return seq, message
+
+    def select(self, change: Change) -> tuple[int, ...]:
+        """The entries of a change this subscriber receives; tracks which objects are inside its filter."""
+        if self.filter.incidents and change.incident not in self.filter.incidents:
+            return ()
+        return tuple(i for i, e in enumerate(change.entries) if self._wants(change.incident, e))
+
+    def _wants(self, incident: str, entry: Entry) -> bool:
+        if not picture.sees(entry.audience, self.viewer):
+            return False
+        if not self.filter.narrows:
+            return True
+        key = (incident, entry.object_id)
+        if self.filter.admits(entry.kind, entry.geometry) and not entry.removed:
+            self.inside.add(key)
+            return True
+        if key in self.inside:  # leaving (or removed): sent once more so that the client drops it
+            self.inside.discard(key)
+            return True
+        return False
+
+
+class Hub:
+    """The subscribers of this process, fed one change at a time, in seq order."""
+
+    def __init__(self) -> None:
+        self.subscribers: set[Subscriber] = set()
+        self.last_seq = 0
+
+    def add(self, subscriber: Subscriber) -> None:
+        self.subscribers.add(subscriber)
+
+    def remove(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+
+    def publish(self, change: Change) -> None:
+        for subscriber in self.subscribers:
+            selected = subscriber.select(change)
+            if selected:
+                subscriber.offer(change.seq, change.message(selected))
+        self.last_seq = change.seq
+
+    def revoke(self, token_id: str) -> None:
+        """Closes (4001) every stream opened with a revoked token."""
+        for subscriber in self.subscribers:
+            if subscriber.token_id == token_id:
+                subscriber.revoked = True
+                subscriber.wake.set()

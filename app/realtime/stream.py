@@ -1,0 +1,229 @@
+"""``GET /api/v1/stream`` (spec section 7): the WebSocket life cycle of one dashboard.
+
+    handshake -> (Origin check, header auth or a first ``auth`` message within 5 s) -> subscribed
+    subscribed -> snapshot, or catch-up from the change log after ``after_seq`` -> live
+    live -> 4008 (buffer overflowed) | 4001 (token revoked) | 1008 (flooding) | client gone
+
+The subscriber is registered with the hub BEFORE the snapshot or catch-up is read, so nothing committed in
+between can be missed; the writer skips what the snapshot or catch-up already covered (``seq <= sent``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.responses import Response
+
+from app.domain import geojson
+from app.errors import Forbidden, NetcopError, Unauthorized
+from app.realtime.changes import read_changes
+from app.realtime.hub import StreamFilter, Subscriber
+from app.repositories import reports as reports_repo
+from app.services import incidents as incidents_service
+from app.services.auth import Principal
+from app.services.reading import ObjectFilter, objects_for_viewer
+from app.state import AppState
+
+router = APIRouter()
+
+AUTH_TIMEOUT = 5.0
+HEARTBEAT_SECONDS = 15.0
+SEND_TIMEOUT = 30.0
+MAX_CLIENT_MESSAGES_PER_SECOND = 20
+MAX_CATCH_UP = 100_000
+CATCH_UP_SPAN = 1000
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _query(websocket: WebSocket) -> tuple[int | None, StreamFilter]:
+    params = websocket.query_params
+    try:
+        after = params.get("after_seq")
+        after_seq = int(after) if after is not None else None
+        if after_seq is not None and after_seq < 0:
+            raise ValueError("after_seq must be >= 0")
+        bbox = geojson.parse_bbox(params["bbox"]) if "bbox" in params else None
+    except ValueError as error:
+        raise _Refused(422, str(error)) from error
+    kinds = frozenset(k for v in params.getlist("kind") for k in v.split(",") if k)
+    return after_seq, StreamFilter(frozenset(params.getlist("incident")), kinds, bbox)
+
+
+def _origin_allowed(websocket: WebSocket, allowed: frozenset[str]) -> bool:
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    own = f"{'https' if websocket.url.scheme == 'wss' else 'http'}://{websocket.headers.get('host', '')}"
+    return origin.rstrip("/") in allowed | {own}
+
+
+async def _deny(websocket: WebSocket, status: int, message: str) -> None:
+    body = orjson.dumps({"error": {"code": "refused", "message": message, "details": []}})
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(Response(body, status_code=status, media_type="application/json"))
+    else:
+        await websocket.close(code=1008)
+
+
+async def _authenticate_first_message(websocket: WebSocket, state: AppState) -> Principal:
+    try:
+        async with asyncio.timeout(AUTH_TIMEOUT):
+            message = await websocket.receive_text()
+        data = orjson.loads(message)
+        if not isinstance(data, dict) or data.get("type") != "auth" or not isinstance(data.get("token"), str):
+            raise Unauthorized('the first message must be {"type": "auth", "token": "..."}')
+        return await state.authenticator.authenticate(f"Bearer {data['token']}")
+    except (TimeoutError, orjson.JSONDecodeError) as error:
+        raise Unauthorized("no valid auth message within 5 s") from error
+
+
+@router.websocket("/api/v1/stream")
+async def stream(websocket: WebSocket) -> None:
+    """The live stream of changes (see the module docstring)."""
+    state: AppState = websocket.app.state.netcop
+    try:
+        if not _origin_allowed(websocket, state.settings.origins):
+            raise _Refused(403, "this Origin is not allowed")
+        after_seq, flt = _query(websocket)
+        principal = None
+        if "authorization" in websocket.headers:
+            principal = await state.authenticator.authenticate(websocket.headers["authorization"])
+            principal.viewer()
+    except _Refused as refused:
+        await _deny(websocket, refused.status, str(refused))
+        return
+    except NetcopError as error:
+        await _deny(websocket, error.status, error.message)
+        return
+    await websocket.accept()
+    if principal is None:
+        try:
+            principal = await _authenticate_first_message(websocket, state)
+            principal.viewer()
+        except (Unauthorized, Forbidden) as error:
+            await websocket.close(code=4003 if isinstance(error, Forbidden) else 4001, reason=error.message[:120])
+            return
+    await _serve(websocket, state, principal, after_seq, flt)
+
+
+async def _serve(
+    websocket: WebSocket, state: AppState, principal: Principal, after_seq: int | None, flt: StreamFilter
+) -> None:
+    settings = state.settings
+    subscriber = Subscriber(
+        principal.viewer(), principal.token_id, flt, settings.stream_buffer_messages, settings.stream_buffer_bytes
+    )
+    state.hub.add(subscriber)
+    try:
+        sent = await _initial(websocket, state, subscriber, after_seq)
+        reader = asyncio.create_task(_read_client(websocket))
+        writer = asyncio.create_task(_write(websocket, state, subscriber, sent))
+        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            close_code = task.result()
+            if close_code is not None:
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=close_code)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        state.hub.remove(subscriber)
+
+
+async def _send(websocket: WebSocket, message: bytes) -> None:
+    async with asyncio.timeout(SEND_TIMEOUT):
+        await websocket.send({"type": "websocket.send", "text": message.decode()})
+
+
+async def _initial(websocket: WebSocket, state: AppState, subscriber: Subscriber, after_seq: int | None) -> int:
+    """Sends the snapshot or the catch-up; returns the seq they cover."""
+    async with state.db.read() as conn:
+        end = await reports_repo.last_seq(conn)
+    if after_seq is not None and after_seq <= end and end - after_seq <= MAX_CATCH_UP:
+        return await _catch_up(websocket, state, subscriber, after_seq, end)
+    reason = None if after_seq is None else "resync"
+    return await _snapshot(websocket, state, subscriber, reason)
+
+
+async def _catch_up(websocket: WebSocket, state: AppState, subscriber: Subscriber, after_seq: int, end: int) -> int:
+    cursor = after_seq
+    while cursor < end:
+        until = min(end, cursor + CATCH_UP_SPAN)
+        async with state.db.read() as conn:
+            changes = await read_changes(conn, cursor, until)
+        for change in changes:
+            selected = subscriber.select(change)
+            if selected:
+                await _send(websocket, change.message(selected))
+        cursor = until
+    return end
+
+
+async def _snapshot(websocket: WebSocket, state: AppState, subscriber: Subscriber, reason: str | None) -> int:
+    flt = subscriber.filter
+    object_filter = ObjectFilter(kinds=tuple(flt.kinds), bbox=flt.bbox)
+    async with state.db.read() as conn:
+        seq = await reports_repo.last_seq(conn)
+        visible = await incidents_service.visible_incidents(conn, subscriber.viewer, state.window_us)
+        objects: list[bytes] = []
+        for incident in visible:
+            if not flt.incidents or incident in flt.incidents:
+                rendered = await objects_for_viewer(conn, subscriber.viewer, incident, object_filter)
+                objects.extend(rendered)
+                if flt.narrows:
+                    subscriber.inside.update((incident, orjson.loads(o)["id"]) for o in rendered)
+    head: dict[str, Any] = {"type": "snapshot", "seq": seq}
+    if reason:
+        head["reason"] = reason
+    await _send(websocket, orjson.dumps(head)[:-1] + b',"objects":[' + b",".join(objects) + b"]}")
+    return seq
+
+
+async def _write(websocket: WebSocket, state: AppState, subscriber: Subscriber, sent: int) -> int | None:
+    """Drains the subscriber's buffer to the socket; returns the close code when the stream must end."""
+    while True:
+        item = subscriber.take()
+        if item is not None:
+            seq, message = item
+            if seq > sent:
+                await _send(websocket, message)
+                sent = seq
+            continue
+        if subscriber.revoked:
+            return 4001
+        if subscriber.overflowed:
+            return 4008
+        subscriber.wake.clear()
+        try:
+            await asyncio.wait_for(subscriber.wake.wait(), HEARTBEAT_SECONDS)
+        except TimeoutError:
+            sent = max(sent, state.hub.last_seq)
+            await _send(websocket, orjson.dumps({"type": "heartbeat", "seq": sent}))
+
+
+async def _read_client(websocket: WebSocket) -> int | None:
+    """Reads (and ignores) client messages; a client that floods is closed with 1008."""
+    window_start, count = time.monotonic(), 0
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        now = time.monotonic()
+        if now - window_start > 1:
+            window_start, count = now, 0
+        count += 1
+        if count > MAX_CLIENT_MESSAGES_PER_SECOND:
+            return 1008
