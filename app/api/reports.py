@@ -129,7 +129,9 @@ async def post_batch(request: Request, state: StateDep, principal: CurrentPrinci
     outcomes = await state.ingestor.submit_many([(organisation, body, digest) for _, body, digest in valid])
     for (index, body, _), outcome in zip(valid, outcomes, strict=True):
         results[index] = (
-            {"status": outcome.status, **outcome.answer} if outcome.answer else _refusal(body, outcome.error)
+            {"status": outcome.status, **outcome.answer}
+            if outcome.answer
+            else _refusal(body, _under_index(outcome.error, index))
         )
     return json_value({"results": results})
 
@@ -146,6 +148,13 @@ def _check_one(body: Any, index: int, max_bytes: int, now: datetime, tolerance: 
     if len(orjson.dumps(body)) > max_bytes:
         return Invalid.at(f"reports[{index}]", f"the report exceeds {max_bytes} bytes")
     return validate_report(body, now, tolerance, prefix=f"reports[{index}]")
+
+
+def _under_index(error: NetcopError | None, index: int) -> NetcopError | None:
+    """An ingest refusal (e.g. an unknown audience) with its detail paths put under ``reports[index]``."""
+    for detail in error.details if error is not None else ():
+        detail["path"] = f"reports[{index}].{detail['path']}"
+    return error
 
 
 def _refusal(body: Any, error: NetcopError | None) -> dict[str, Any]:

@@ -55,6 +55,7 @@ def serve(
         log_level=settings.log_level,
         ws_max_size=settings.ws_max_message_bytes,
         ws_per_message_deflate=False,
+        ws="app.realtime.protocol:PreparedFrameProtocol",
         access_log=False,
     )
 

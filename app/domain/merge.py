@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from app.domain import canonical
 from app.domain.timefmt import format_micros
 
 PUBLIC_CLASS = "*"
@@ -95,8 +96,9 @@ def latest_per_organisation(by_class: dict[str, dict[str, list[Any]]], visible: 
 
 
 def same_value(a: Any, b: Any) -> bool:
-    """JSON equality: 1 and true differ, key order does not matter."""
-    return orjson.dumps(a, option=orjson.OPT_SORT_KEYS) == orjson.dumps(b, option=orjson.OPT_SORT_KEYS)
+    """JSON equality as in ``canonical``: 1 and true differ, key order and 1 versus 1.0 do not matter."""
+    sort = orjson.OPT_SORT_KEYS
+    return orjson.dumps(canonical.normalise(a), option=sort) == orjson.dumps(canonical.normalise(b), option=sort)
 
 
 def conflicting(assertions: list[Assertion], window_us: int) -> list[Assertion]:

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.realtime.protocol import text_frame
 from app.repositories import reports as reports_repo
 
 
@@ -31,16 +32,18 @@ class Change:
     report_id: str
     organisation: str
     entries: list[Entry]
-    _encoded: dict[tuple[int, ...], bytes] = field(default_factory=dict)
+    _encoded: dict[tuple[int, ...], tuple[bytes, bytes]] = field(default_factory=dict)
 
-    def message(self, selected: tuple[int, ...]) -> bytes:
-        """The ``change`` message carrying the selected entries, encoded once per distinct selection."""
+    def prepared(self, selected: tuple[int, ...]) -> tuple[bytes, bytes]:
+        """The ``change`` message carrying the selected entries, and its WebSocket frame: built once per
+        distinct selection, whatever the number of subscribers."""
         cached = self._encoded.get(selected)
         if cached is None:
             head = {"type": "change", "seq": self.seq, "incident": self.incident,
                     "report": {"id": self.report_id, "organisation": self.organisation}}  # fmt: skip
             objects = b",".join(self.entries[i].json for i in selected)
-            cached = self._encoded[selected] = orjson.dumps(head)[:-1] + b',"objects":[' + objects + b"]}"
+            message = orjson.dumps(head)[:-1] + b',"objects":[' + objects + b"]}"
+            cached = self._encoded[selected] = (message, text_frame(message))
         return cached
 
 

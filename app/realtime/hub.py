@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from app.domain import geojson, picture
 from app.realtime.changes import Change, Entry
+from app.realtime.protocol import FrameWriter
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +50,33 @@ class Subscriber:
     overflowed: bool = False
     revoked: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    writer: FrameWriter | None = None
+    live: bool = False
+    sent: int = 0
 
-    def offer(self, seq: int, message: bytes) -> None:
-        if self.overflowed:
+    def offer(self, seq: int, message: bytes, frame: bytes) -> None:
+        """Delivers a message: written straight to the transport once the stream is live on the fast path,
+        otherwise buffered for the stream's own task."""
+        if self.overflowed or self.revoked:
+            return
+        if self.live and self.writer is not None:
+            if self.writer.buffered() + len(frame) > self.max_bytes:
+                self._overflow()
+            else:
+                self.writer.write(frame)
+                self.sent = seq
             return
         if len(self.buffer) >= self.max_messages or self.buffered_bytes + len(message) > self.max_bytes:
-            self.overflowed = True
-            self.buffer.clear()
-            self.buffered_bytes = 0
-        else:
-            self.buffer.append((seq, message))
-            self.buffered_bytes += len(message)
+            self._overflow()
+            return
+        self.buffer.append((seq, message))
+        self.buffered_bytes += len(message)
+        self.wake.set()
+
+    def _overflow(self) -> None:
+        self.overflowed = True
+        self.buffer.clear()
+        self.buffered_bytes = 0
         self.wake.set()
 
     def take(self) -> tuple[int, bytes] | None:
@@ -107,7 +124,7 @@ class Hub:
         for subscriber in self.subscribers:
             selected = subscriber.select(change)
             if selected:
-                subscriber.offer(change.seq, change.message(selected))
+                subscriber.offer(change.seq, *change.prepared(selected))
         self.last_seq = change.seq
 
     def revoke(self, token_id: str) -> None:

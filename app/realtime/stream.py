@@ -23,6 +23,7 @@ from app.domain import geojson
 from app.errors import Forbidden, NetcopError, Unauthorized
 from app.realtime.changes import read_changes
 from app.realtime.hub import StreamFilter, Subscriber
+from app.realtime.protocol import EXTENSION, FrameWriter, text_frame
 from app.repositories import reports as reports_repo
 from app.services import incidents as incidents_service
 from app.services.auth import Principal
@@ -123,6 +124,8 @@ async def _serve(
     subscriber = Subscriber(
         principal.viewer(), principal.token_id, flt, settings.stream_buffer_messages, settings.stream_buffer_bytes
     )
+    extension = websocket.scope.get("extensions", {}).get(EXTENSION)
+    subscriber.writer = extension["writer"] if extension else None
     state.hub.add(subscriber)
     try:
         sent = await _initial(websocket, state, subscriber, after_seq)
@@ -136,16 +139,39 @@ async def _serve(
             close_code = task.result()
             if close_code is not None:
                 with contextlib.suppress(Exception):
-                    await websocket.close(code=close_code)
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+                    closing = _close(websocket, subscriber, close_code)
+                    if closing is not None:
+                        await closing
+    except (WebSocketDisconnect, RuntimeError, TimeoutError):
+        pass  # the client went away, or stopped reading during the snapshot or catch-up
     finally:
         state.hub.remove(subscriber)
 
 
-async def _send(websocket: WebSocket, message: bytes) -> None:
+async def _send(websocket: WebSocket, subscriber: Subscriber, message: bytes) -> None:
+    """Sends one message: a prepared frame on the fast path, an ASGI send otherwise."""
+    if subscriber.writer is not None:
+        subscriber.writer.write(text_frame(message))
+        await _drained(subscriber.writer, subscriber.max_bytes)
+        return
     async with asyncio.timeout(SEND_TIMEOUT):
         await websocket.send({"type": "websocket.send", "text": message.decode()})
+
+
+async def _drained(writer: FrameWriter, limit: int) -> None:
+    """Waits (up to 30 s) while the client has more than ``limit`` bytes unread: backpressure during catch-up."""
+    deadline = time.monotonic() + SEND_TIMEOUT
+    while writer.open and writer.buffered() > limit:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the client does not read")
+        await asyncio.sleep(0.01)
+
+
+def _close(websocket: WebSocket, subscriber: Subscriber, code: int) -> Any:
+    if subscriber.writer is not None:
+        subscriber.writer.close(code)
+        return None
+    return websocket.close(code=code)
 
 
 async def _initial(websocket: WebSocket, state: AppState, subscriber: Subscriber, after_seq: int | None) -> int:
@@ -167,7 +193,7 @@ async def _catch_up(websocket: WebSocket, state: AppState, subscriber: Subscribe
         for change in changes:
             selected = subscriber.select(change)
             if selected:
-                await _send(websocket, change.message(selected))
+                await _send(websocket, subscriber, change.prepared(selected)[0])
         cursor = until
     return end
 
@@ -188,30 +214,36 @@ async def _snapshot(websocket: WebSocket, state: AppState, subscriber: Subscribe
     head: dict[str, Any] = {"type": "snapshot", "seq": seq}
     if reason:
         head["reason"] = reason
-    await _send(websocket, orjson.dumps(head)[:-1] + b',"objects":[' + b",".join(objects) + b"]}")
+    await _send(websocket, subscriber, orjson.dumps(head)[:-1] + b',"objects":[' + b",".join(objects) + b"]}")
     return seq
 
 
 async def _write(websocket: WebSocket, state: AppState, subscriber: Subscriber, sent: int) -> int | None:
-    """Drains the subscriber's buffer to the socket; returns the close code when the stream must end."""
+    """Drains the subscriber's buffer to the socket, then (on the fast path) lets the hub write directly;
+    sends heartbeats; returns the close code when the stream must end."""
+    subscriber.sent = sent
     while True:
         item = subscriber.take()
         if item is not None:
             seq, message = item
-            if seq > sent:
-                await _send(websocket, message)
-                sent = seq
+            if seq > subscriber.sent:
+                await _send(websocket, subscriber, message)
+                subscriber.sent = seq
             continue
         if subscriber.revoked:
             return 4001
         if subscriber.overflowed:
             return 4008
+        subscriber.live = subscriber.writer is not None
         subscriber.wake.clear()
         try:
             await asyncio.wait_for(subscriber.wake.wait(), HEARTBEAT_SECONDS)
         except TimeoutError:
-            sent = max(sent, state.hub.last_seq)
-            await _send(websocket, orjson.dumps({"type": "heartbeat", "seq": sent}))
+            subscriber.sent = max(subscriber.sent, state.hub.last_seq)
+            try:
+                await _send(websocket, subscriber, orjson.dumps({"type": "heartbeat", "seq": subscriber.sent}))
+            except TimeoutError:
+                return 4008
 
 
 async def _read_client(websocket: WebSocket) -> int | None:

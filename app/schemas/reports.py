@@ -82,10 +82,14 @@ def format_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
     return path
 
 
+_BRANCH_TAGS = ("function-", "literal[", "constrained-")
+
+
 def _pydantic_details(error: ValidationError) -> list[dict[str, str]]:
     details = []
     for item in error.errors(include_url=False):
-        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
+        # Union branches name themselves in the loc ("constrained-int", "literal['rijk']"): not part of the path.
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith(_BRANCH_TAGS)))
         message = item["msg"].removeprefix("Value error, ")
         details.append({"path": format_path(loc), "message": message})
     return details

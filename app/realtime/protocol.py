@@ -1,0 +1,85 @@
+"""Prepared frames: the stream's fast path past the per-message ASGI ``send``.
+
+A server-to-client WebSocket frame without compression is the same bytes for every client, so netcop builds
+each message's frame once and writes it straight to each subscriber's transport (what uWebSockets calls
+"prepared messages"). uvicorn's per-message ASGI send path tops out near 80,000-100,000 deliveries/s on two
+cores (``shared/calibration.md``); a transport write costs a fraction of that.
+
+``PreparedFrameProtocol`` is uvicorn's sans-I/O WebSocket protocol with one addition: the ASGI scope carries
+``extensions["netcop.frames"]``, a ``FrameWriter`` for this connection. ``netcop serve`` selects it with
+``ws="app.realtime.protocol:PreparedFrameProtocol"``; under any other server the extension is absent and the
+stream falls back to ASGI sends of the same bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+EXTENSION = "netcop.frames"
+DROP_AFTER_CLOSE_SECONDS = 30.0
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A complete, unmasked, unfragmented text frame (RFC 6455 section 5.2)."""
+    size = len(payload)
+    if size < 126:
+        return bytes((0x81, size)) + payload
+    if size < 65536:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
+
+
+class FrameWriter:
+    """Writes prepared frames to one connection, and closes it without waiting for the client to read."""
+
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: PreparedFrameProtocol) -> None:
+        self._protocol = protocol
+
+    @property
+    def open(self) -> bool:
+        p = self._protocol
+        return not (p.close_sent or p.disconnected or p.transport.is_closing())
+
+    def buffered(self) -> int:
+        """Bytes written but not yet taken by the kernel."""
+        return int(self._protocol.transport.get_write_buffer_size())
+
+    def write(self, frame: bytes) -> None:
+        if self.open:
+            self._protocol.transport.write(frame)
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Queues a close frame behind the data in transit; drops the connection if the client has not
+        completed the close after 30 s."""
+        p = self._protocol
+        if not self.open:
+            return
+        p.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        p.conn.send_close(code, reason)
+        p.transport.write(b"".join(p.conn.data_to_send()))
+        p.close_sent = True
+        if p.read_paused:
+            p.read_paused = False
+            p.transport.resume_reading()
+        p.close_timer = p.loop.call_later(DROP_AFTER_CLOSE_SECONDS, p.transport.close)
+
+
+class PreparedFrameProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O WebSocket protocol, exposing a ``FrameWriter`` in the ASGI scope."""
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope["extensions"][EXTENSION] = {"writer": FrameWriter(self)}
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+            # A refused handshake is complete once its response is sent (uvicorn would log it as an error).
+            self.handshake_complete = True
