@@ -15,7 +15,7 @@ from app.api import admin, operations, picture, reports
 from app.api.responses import json_value
 from app.config import Settings
 from app.db import Database
-from app.errors import NetcopError, Unavailable
+from app.errors import BadRequest, NetcopError, Unavailable
 from app.realtime import stream
 from app.realtime.follower import Follower
 from app.realtime.hub import Hub
@@ -66,6 +66,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> Response:
+        if any(e["type"] == "json_invalid" or (e["type"] == "missing" and tuple(e["loc"]) == ("body",))
+               for e in error.errors()):  # fmt: skip
+            return _error_response(BadRequest("the body is not JSON"))  # spec section 2: not JSON at all is 400
         details = [
             {"path": format_path(tuple(e["loc"][1:]) or tuple(e["loc"])), "message": e["msg"]} for e in error.errors()
         ]

@@ -21,4 +21,7 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str) -> None:
     """Brings the database to the newest schema; call it outside a running event loop."""
+    if database_url.startswith("sqlite+aiosqlite:///"):
+        # SQLite creates the file but not its folder (the default var/ may not exist yet).
+        Path(database_url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), "head")

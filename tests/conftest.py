@@ -66,7 +66,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture(autouse=True)
 async def empty_database(database_url: str) -> None:
     """Every test starts from an empty picture, organisations and tokens."""
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "sequence"]
+    counters = ("sequence", "audit_head")
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in counters]
     engine = create_async_engine(database_url)
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -75,6 +76,7 @@ async def empty_database(database_url: str) -> None:
             for table in tables:
                 await conn.execute(text(f"DELETE FROM {table}"))
         await conn.execute(text("UPDATE sequence SET last_seq = 0, last_received_at = 0"))
+        await conn.execute(text(f"UPDATE audit_head SET last_id = 0, last_hash = '{'0' * 64}'"))
     await engine.dispose()
 
 

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import CurrentPrincipal, StateDep
-from app.api.responses import errors
+from app.api.responses import errors, json_value
 from app.schemas.admin import OrganisationCreate, OrganisationList, OrganisationRead, TokenCreate, TokenIssued
-from app.services import admin
+from app.services import admin, audit
+from app.services.audit import Caller
+from app.services.auth import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["organisations and tokens"])
 
 
 @router.post("/organisations", status_code=201, responses=errors(401, 403, 409, 422))
-async def add_organisation(body: OrganisationCreate, state: StateDep, principal: CurrentPrincipal) -> OrganisationRead:
+async def add_organisation(
+    body: OrganisationCreate, request: Request, state: StateDep, principal: CurrentPrincipal
+) -> OrganisationRead:
     """Registers a partner organisation (admin)."""
     principal.require("admin")
-    return await admin.add_organisation(db=state.db, organisation=body)
+    return await admin.add_organisation(db=state.db, organisation=body, caller=caller(request, principal))
 
 
 @router.get("/organisations", responses=errors(401, 403))
@@ -29,18 +35,37 @@ async def list_organisations(state: StateDep, principal: CurrentPrincipal) -> Or
 
 @router.post("/organisations/{organisation_id}/tokens", status_code=201, responses=errors(401, 403, 404, 422))
 async def issue_token(
-    organisation_id: str, body: TokenCreate, state: StateDep, principal: CurrentPrincipal
+    organisation_id: str, body: TokenCreate, request: Request, state: StateDep, principal: CurrentPrincipal
 ) -> TokenIssued:
     """Issues a token for an organisation (admin); the secret is shown once."""
     principal.require("admin")
-    return await admin.issue_token(db=state.db, organisation_id=organisation_id, request=body)
+    return await admin.issue_token(
+        db=state.db, organisation_id=organisation_id, request=body, caller=caller(request, principal)
+    )
 
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=errors(401, 403, 404))
-async def revoke_token(token_id: str, state: StateDep, principal: CurrentPrincipal) -> Response:
+async def revoke_token(token_id: str, request: Request, state: StateDep, principal: CurrentPrincipal) -> Response:
     """Revokes a token (admin): it fails from the next request on."""
     principal.require("admin")
-    await admin.revoke_token(db=state.db, token_id=token_id)
+    await admin.revoke_token(db=state.db, token_id=token_id, caller=caller(request, principal))
     state.authenticator.forget(token_id)
     state.hub.revoke(token_id)
     return Response(status_code=204)
+
+
+def caller(request: Request, principal: Principal) -> Caller:
+    """The audit log's view of who is calling."""
+    return Caller(principal.token_id, request.client.host if request.client else None)
+
+
+@router.get("/audit", responses=errors(401, 403))
+async def read_audit(
+    state: StateDep,
+    principal: CurrentPrincipal,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    """The audit log, oldest first (admin): every admin action and accepted report, hash-chained."""
+    principal.require("admin")
+    return json_value(await audit.read(db=state.db, after_id=after_id, limit=limit))

@@ -14,6 +14,8 @@ from app.domain import canonical
 from app.errors import BadRequest, Forbidden, Invalid, NetcopError, PayloadTooLarge
 from app.repositories import reports as reports_repo
 from app.schemas.reports import BatchIn, ReportIn, validate_report
+from app.services.audit import Caller
+from app.services.auth import Principal
 from app.services.ingest import Outcome
 from app.state import AppState
 
@@ -95,7 +97,11 @@ async def post_report(request: Request, state: StateDep, principal: CurrentPrinc
         if retry is None:
             raise invalid
         return json_value(retry, 200)
-    return _answer(await state.ingestor.submit(organisation, body, digest))
+    return _answer(await state.ingestor.submit(organisation, body, digest, _caller(request, principal)))
+
+
+def _caller(request: Request, principal: Principal) -> Caller:
+    return Caller(principal.token_id, request.client.host if request.client else None)
 
 
 def _sender(organisation: str | None) -> str:
@@ -126,7 +132,8 @@ async def post_batch(request: Request, state: StateDep, principal: CurrentPrinci
             continue
         retry = await _stored_retry(state, organisation, body, digest)
         results[index] = {"status": 200, **retry} if retry else _refusal(body, error)
-    outcomes = await state.ingestor.submit_many([(organisation, body, digest) for _, body, digest in valid])
+    items = [(organisation, body, digest) for _, body, digest in valid]
+    outcomes = await state.ingestor.submit_many(items, _caller(request, principal))
     for (index, body, _), outcome in zip(valid, outcomes, strict=True):
         results[index] = (
             {"status": outcome.status, **outcome.answer}

@@ -17,6 +17,7 @@ from app.migrate import upgrade
 from app.schemas.admin import OrganisationCreate, TokenCreate
 from app.services import admin
 from app.services import verify as verify_service
+from app.services.audit import COMMAND_LINE
 
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -77,7 +78,7 @@ def org_add(
 ) -> None:
     """Registers a partner organisation."""
     organisation = _parse(OrganisationCreate, {"id": id, "name": name, "discipline": discipline, "country": country})
-    result = _run(lambda db: admin.add_organisation(db=db, organisation=organisation))
+    result = _run(lambda db: admin.add_organisation(db=db, organisation=organisation, caller=COMMAND_LINE))
     typer.echo(f"organisation {result.id} added")
 
 
@@ -89,7 +90,7 @@ def token_issue(
 ) -> None:
     """Issues a token; the secret is printed once."""
     request = _parse(TokenCreate, {"roles": role, "label": label})
-    issued = _run(lambda db: admin.issue_token(db=db, organisation_id=org, request=request))
+    issued = _run(lambda db: admin.issue_token(db=db, organisation_id=org, request=request, caller=COMMAND_LINE))
     typer.echo(f"token id: {issued.id} roles: {','.join(issued.roles)}", err=True)
     typer.echo(issued.token)
 
@@ -129,6 +130,34 @@ def demo(
             typer.echo("--admin-token (or NETCOP_ADMIN_TOKEN) is needed with --url", err=True)
             raise typer.Exit(2)
         asyncio.run(loader.load_remote(url, admin_token))
+
+
+@app.command()
+def watch(
+    url: Annotated[str, typer.Option(help="the service's base URL")] = "http://127.0.0.1:8000",
+    token: Annotated[str | None, typer.Option(envvar="NETCOP_TOKEN", help="a token with the read role")] = None,
+    incident: Annotated[list[str] | None, typer.Option(help="only this incident (repeatable)")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="only objects of this kind (repeatable)")] = None,
+    bbox: Annotated[str | None, typer.Option(help="only objects in minlon,minlat,maxlon,maxlat")] = None,
+    after_seq: Annotated[int | None, typer.Option(help="resume after this seq instead of a snapshot")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="also show heartbeats and connects")] = False,
+) -> None:
+    """Follows the live stream of a running instance, one line per changed object (Ctrl-C ends it)."""
+    from app.client import watch as watching
+
+    if not token:
+        typer.echo("--token (or NETCOP_TOKEN) is needed", err=True)
+        raise typer.Exit(2)
+    code = watching.run(
+        url=url,
+        token=token,
+        incidents=incident or (),
+        kinds=kind or (),
+        bbox=bbox,
+        after_seq=after_seq,
+        verbose=verbose,
+    )
+    raise typer.Exit(code)
 
 
 def _parse(model: type[ModelT], values: dict[str, object]) -> ModelT:

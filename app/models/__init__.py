@@ -6,6 +6,8 @@ rendering can be spliced into an answer without being parsed again.
 """
 
 from app.models.tables import (
+    AuditEntry,
+    AuditHead,
     Base,
     ChangeObject,
     Incident,
@@ -20,6 +22,8 @@ from app.models.tables import (
 )
 
 __all__ = [
+    "AuditEntry",
+    "AuditHead",
     "Base",
     "ChangeObject",
     "Incident",

@@ -151,3 +151,31 @@ class ReportObject(Base):
     incident_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     object_id: Mapped[str] = mapped_column(String(800), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class AuditEntry(Base):
+    """The audit log: every admin action and every accepted report, append-only, each entry chained to the
+    previous one by a SHA-256 hash (``netcop verify`` checks the chain)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(40))
+    organisation_id: Mapped[str | None] = mapped_column(String(63))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(900))
+    address: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the last audit entry's id and hash. Appending locks it, which orders the chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))

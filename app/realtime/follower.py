@@ -57,8 +57,11 @@ class Follower:
     async def _run(self) -> None:
         rounds = 0
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that races a wake-up (gh-86296),
+            # and stop() then waits forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self._wake.wait()
             self._wake.clear()
             rounds += 1
             try:

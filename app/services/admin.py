@@ -12,16 +12,18 @@ from app.errors import Conflict, NotFound
 from app.repositories import organisations as repo
 from app.repositories import reports as reports_repo
 from app.schemas.admin import OrganisationCreate, OrganisationRead, TokenCreate, TokenIssued
-from app.services import auth
+from app.services import audit, auth
+from app.services.audit import Caller
 
 
-async def add_organisation(*, db: Database, organisation: OrganisationCreate) -> OrganisationRead:
+async def add_organisation(*, db: Database, organisation: OrganisationCreate, caller: Caller) -> OrganisationRead:
     """Registers an organisation; 409 when its id exists."""
     try:
         async with db.write() as conn:
             if await repo.get_organisation(conn, organisation.id) is not None:
                 raise Conflict(f"organisation '{organisation.id}' exists")
             await repo.add_organisation(conn, organisation.model_dump() | {"created_at": now_micros()})
+            await audit.record(conn, caller, "organisation.created", organisation.id, organisation=organisation.id)
     except IntegrityError as error:
         raise Conflict(f"organisation '{organisation.id}' exists") from error
     return OrganisationRead(**organisation.model_dump())
@@ -35,7 +37,7 @@ async def list_organisations(*, db: Database) -> list[OrganisationRead]:
     ]
 
 
-async def issue_token(*, db: Database, organisation_id: str, request: TokenCreate) -> TokenIssued:
+async def issue_token(*, db: Database, organisation_id: str, request: TokenCreate, caller: Caller) -> TokenIssued:
     """Issues a token for an organisation; the secret is returned once and only its hash is kept."""
     secret = auth.new_secret()
     token_id = "tok_" + secrets.token_hex(8)
@@ -54,12 +56,14 @@ async def issue_token(*, db: Database, organisation_id: str, request: TokenCreat
                 "created_at": now_micros(),
             },
         )
+        await audit.record(conn, caller, "token.issued", token_id, organisation=organisation_id, roles=roles)
     return TokenIssued(token=secret, id=token_id, roles=roles, organisation=organisation_id, label=request.label)
 
 
-async def revoke_token(*, db: Database, token_id: str) -> None:
+async def revoke_token(*, db: Database, token_id: str, caller: Caller) -> None:
     """Revokes a token; 404 when there is no live token with that id."""
     async with db.write() as conn:
         if not await repo.revoke_token(conn, token_id, now_micros()):
             raise NotFound(f"no live token '{token_id}'")
         await reports_repo.notify(conn, "netcop_revoked", token_id)
+        await audit.record(conn, caller, "token.revoked", token_id)

@@ -32,10 +32,12 @@ from app.db import Database
 from app.domain import picture
 from app.domain.timefmt import format_micros, now_micros
 from app.errors import Conflict, Invalid, NetcopError, Unavailable
+from app.repositories import audit as audit_repo
 from app.repositories import organisations as organisations_repo
 from app.repositories import picture as picture_repo
 from app.repositories import reports as reports_repo
 from app.services import metrics
+from app.services.audit import Caller
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ class Submission:
     organisation: str
     body: dict[str, Any]
     body_hash: str
+    caller: Caller
     future: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     @property
@@ -91,13 +94,13 @@ class Ingestor:
         while not self._queue.empty():
             self._queue.get_nowait().future.set_exception(Unavailable("the service is shutting down"))
 
-    async def submit(self, organisation: str, body: dict[str, Any], body_hash: str) -> Outcome:
+    async def submit(self, organisation: str, body: dict[str, Any], body_hash: str, caller: Caller) -> Outcome:
         """Stores and merges one validated report; returns once it is committed (or refused)."""
-        return (await self.submit_many([(organisation, body, body_hash)]))[0]
+        return (await self.submit_many([(organisation, body, body_hash)], caller))[0]
 
-    async def submit_many(self, items: list[tuple[str, dict[str, Any], str]]) -> list[Outcome]:
+    async def submit_many(self, items: list[tuple[str, dict[str, Any], str]], caller: Caller) -> list[Outcome]:
         """Like ``submit`` for several reports, answered in the same order."""
-        submissions = [Submission(org, body, digest) for org, body, digest in items]
+        submissions = [Submission(org, body, digest, caller) for org, body, digest in items]
         for submission in submissions:
             self._queue.put_nowait(submission)
         return list(await asyncio.gather(*(s.future for s in submissions)))
@@ -203,6 +206,7 @@ class Ingestor:
             outcome = picture.apply_report(objects, incident_facts[facts.incident], facts, self._window_us)
             answers[id(submission)] = rows.add(submission, facts, outcome)
         await reports_repo.append(conn, rows.reports, rows.audience, rows.mentions, rows.changes)
+        await audit_repo.append(conn, rows.audit)
         await picture_repo.save_objects(conn, list(states.values()))
         await picture_repo.save_incidents(conn, incident_facts)
         return answers, last_seq
@@ -216,6 +220,7 @@ class _Rows:
     audience: list[dict[str, Any]] = field(default_factory=list)
     mentions: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, submission: Submission, facts: picture.ReportFacts, outcome: picture.ReportOutcome) -> dict[str, Any]:
         answer = {
@@ -247,6 +252,17 @@ class _Rows:
         self.changes.extend(
             {"seq": facts.seq, "position": i, "object_id": c.object_id, "audience": c.audience, "json": c.json.decode()}
             for i, c in enumerate(outcome.changes)
+        )
+        self.audit.append(
+            {
+                "at": facts.received_at,
+                "actor": submission.caller.token_id,
+                "organisation_id": facts.organisation,
+                "action": "report.accepted",
+                "subject": f"{facts.organisation}/{facts.report}",
+                "address": submission.caller.address,
+                "details": {"seq": facts.seq, "incident": facts.incident},
+            }
         )
         return answer
 

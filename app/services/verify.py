@@ -14,6 +14,7 @@ from app.domain import picture
 from app.domain.replay import Replay
 from app.models import ChangeObject, Incident, Object, ObjectView
 from app.repositories import reports as reports_repo
+from app.services import audit
 
 PAGE = 5000
 
@@ -41,9 +42,11 @@ async def verify(*, db: Database, window_us: int, progress: Callable[[int], None
         )
         stored_incidents = await _rows(conn, cast(Table, Incident.__table__), ("id",))
         stored_changes = await _rows(conn, cast(Table, ChangeObject.__table__), ("seq", "position"))
+        audit_problems = await audit.chain_breaks(conn)
     differences = _compare_objects(replay, stored_objects, stored_views)
     differences += _compare_incidents(replay, stored_incidents)
     differences += _compare_changes(replay, stored_changes)
+    differences += audit_problems
     return differences
 
 
