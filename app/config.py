@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     stream_buffer_messages: int = Field(default=10_000, gt=0, description="per stream, before 4008")
     stream_buffer_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="per stream, before 4008")
     ws_max_message_bytes: int = Field(default=64 * 1024, gt=0, description="largest client frame accepted")
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=15.0, description="idle stream, then heartbeat")
 
     @field_validator("admin_token")
     @classmethod

@@ -13,9 +13,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.config import Settings
+
+# SQLSTATEs of a database that is away rather than of a statement that failed: connection exceptions (08),
+# operator intervention (57P: shutting down, crash restart, "starting up"), too many connections (53300).
+UNREACHABLE_SQLSTATES = ("08", "57P", "53300")
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -53,6 +58,12 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
         pool_pre_ping=True,
         connect_args={"timeout": settings.db_timeout_seconds, "command_timeout": 60},
     )
+
+
+def is_unreachable(error: DBAPIError) -> bool:
+    """Whether a database error means the database cannot be reached now (503), not that a statement failed."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    return error.connection_invalidated or sqlstate.startswith(UNREACHABLE_SQLSTATES)
 
 
 class Database:

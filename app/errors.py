@@ -74,6 +74,10 @@ class TooManyRequests(NetcopError):
     status = 429
     code = "too_many_requests"
 
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 class Unavailable(NetcopError):
     status = 503

@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException
 from app.api import admin, operations, picture, reports
 from app.api.responses import json_value
 from app.config import Settings
-from app.db import Database
-from app.errors import BadRequest, NetcopError, Unavailable
+from app.db import Database, is_unreachable
+from app.errors import BadRequest, NetcopError, TooManyRequests, Unavailable
 from app.realtime import stream
 from app.realtime.follower import Follower
 from app.realtime.hub import Hub
@@ -87,15 +87,20 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(_: Request, error: DBAPIError) -> Response:
-        if error.connection_invalidated:
+        if is_unreachable(error):
             return _error_response(Unavailable("the database cannot be reached"))
         log.exception("database error")
         return _error_response(NetcopError("internal error"))
 
+    # Not in the Exception handler: Starlette re-raises what that one answers, and uvicorn then drops the
+    # connection, so a client would get a reset instead of the 503 (asyncpg's refused connect is an OSError).
+    @app.exception_handler(OSError)
+    async def _unreachable(_: Request, error: OSError) -> Response:
+        log.warning("database unreachable: %r", error)
+        return _error_response(Unavailable("the database cannot be reached"))
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> Response:
-        if isinstance(error, OSError | TimeoutError):
-            return _error_response(Unavailable("the database cannot be reached"))
         log.exception("unexpected error")
         return _error_response(NetcopError("internal error"))
 
@@ -104,4 +109,6 @@ def _error_response(error: NetcopError) -> Response:
     response = json_value(error.body(), error.status)
     if error.status == 503:
         response.headers["Retry-After"] = "1"
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response

@@ -13,10 +13,11 @@ from app.services import admin, audit
 from app.services.audit import Caller
 from app.services.auth import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["organisations and tokens"])
+# FastAPI reads a body before it runs the dependencies (authentication): cap what anyone can make it buffer.
+router = APIRouter(prefix="/api/v1", tags=["organisations and tokens"], max_body_size=64 * 1024)
 
 
-@router.post("/organisations", status_code=201, responses=errors(401, 403, 409, 422))
+@router.post("/organisations", status_code=201, responses=errors(400, 401, 403, 409, 413, 422))
 async def add_organisation(
     body: OrganisationCreate, request: Request, state: StateDep, principal: CurrentPrincipal
 ) -> OrganisationRead:
@@ -33,7 +34,7 @@ async def list_organisations(state: StateDep, principal: CurrentPrincipal) -> Or
     return OrganisationList(organisations=await admin.list_organisations(db=state.db))
 
 
-@router.post("/organisations/{organisation_id}/tokens", status_code=201, responses=errors(401, 403, 404, 422))
+@router.post("/organisations/{organisation_id}/tokens", status_code=201, responses=errors(400, 401, 403, 404, 413, 422))
 async def issue_token(
     organisation_id: str, body: TokenCreate, request: Request, state: StateDep, principal: CurrentPrincipal
 ) -> TokenIssued:
@@ -63,7 +64,7 @@ def caller(request: Request, principal: Principal) -> Caller:
 async def read_audit(
     state: StateDep,
     principal: CurrentPrincipal,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # the database's BIGINT range
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     """The audit log, oldest first (admin): every admin action and accepted report, hash-chained."""

@@ -17,7 +17,7 @@ from app.services.reading import ObjectFilter
 router = APIRouter(prefix="/api/v1", tags=["picture"], responses=errors(401, 403, 422))
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-AfterSeq = Annotated[int, Query(ge=0)]
+AfterSeq = Annotated[int, Query(ge=0, le=2**63 - 1)]  # the database's BIGINT range
 Kinds = Annotated[list[str] | None, Query(description="repeatable, or comma-separated")]
 
 

@@ -35,13 +35,44 @@ ANSWER_SCHEMA = {
 
 
 def _body_doc(model: type[ReportIn] | type[BatchIn]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+    schema = model.model_json_schema()
+    schema = _inlined(schema, schema.get("$defs", {}))
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """The schema with its ``#/$defs/...`` references replaced by their definitions: OpenAPI resolves a ``$ref``
+    against the whole document, where a model's own ``$defs`` are not found."""
+    if isinstance(schema, list):
+        return [_inlined(item, defs) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return _inlined(defs[schema["$ref"].removeprefix("#/$defs/")], defs)
+    return {key: _inlined(value, defs) for key, value in schema.items() if key != "$defs"}
+
+
+MAX_JSON_DEPTH = 64
+_ORJSON_WRITE_DEPTH = 254  # orjson writes at most this many levels of nesting (it reads up to 1024)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether the value nests deeper than MAX_JSON_DEPTH, in one C-speed pass: wrapped in enough lists, a deeper
+    value passes the depth orjson can write. The stored and rendered forms of a report nest its values a few
+    levels deeper than the body, so what is accepted must stay well below orjson's limit."""
+    for _ in range(_ORJSON_WRITE_DEPTH - MAX_JSON_DEPTH):
+        value = [value]
+    try:
+        orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return True
+    return False
 
 
 async def read_json(request: Request, limit: int) -> Any:
-    """The request body parsed as JSON: 413 over the limit, 400 when it is not JSON."""
+    """The request body parsed as JSON: 413 over the limit, 400 when it is not JSON or nests too deeply."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body exceeds {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():
@@ -49,9 +80,12 @@ async def read_json(request: Request, limit: int) -> Any:
         if len(body) > limit:
             raise PayloadTooLarge(f"the body exceeds {limit} bytes")
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise BadRequest(f"the body is not JSON: {error}") from error
+    if _too_deep(value):
+        raise BadRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
+    return value
 
 
 def _clock(state: AppState) -> tuple[datetime, timedelta]:

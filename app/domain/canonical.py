@@ -10,8 +10,9 @@ import orjson
 
 
 def normalise(value: Any) -> Any:
-    """The value with integral floats as integers, so that 1.0 and 1 compare equal."""
-    if isinstance(value, float) and value.is_integer():
+    """The value with integral floats as integers, so that 1.0 and 1 compare equal (within the 64-bit range that
+    JSON integers are parsed into: a larger integral float, such as 1e300, stays a float)."""
+    if isinstance(value, float) and value.is_integer() and -(2**63) <= value < 2**64:
         return int(value)
     if isinstance(value, dict):
         return {k: normalise(v) for k, v in value.items()}

@@ -20,7 +20,12 @@ def parse_rfc3339(text: str) -> datetime:
         digits = re.match(r"\d+", frac_and_zone)
         assert digits is not None
         text = f"{head}.{digits.group(0)[:6].ljust(6, '0')}{frac_and_zone[digits.end() :]}"
-    return datetime.fromisoformat(text.replace("z", "Z"))
+    moment = datetime.fromisoformat(text.replace("z", "Z"))
+    try:
+        moment.astimezone(UTC)  # e.g. 0001-01-01T00:00:00+01:00 lies before the first representable instant
+    except OverflowError as error:
+        raise ValueError("lies outside the years 0001..9999 in UTC") from error
+    return moment
 
 
 def to_micros(moment: datetime) -> int:
@@ -34,10 +39,8 @@ def from_micros(micros: int) -> datetime:
 
 def format_micros(micros: int) -> str:
     """RFC 3339 in UTC with a Z, with a fraction only when there is one."""
-    moment = from_micros(micros)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: strftime("%Y") does not pad years before 1000 to four digits.
+    return from_micros(micros).isoformat().replace("+00:00", "Z")
 
 
 def now_micros() -> int:

@@ -66,7 +66,8 @@ class FrameWriter:
         if p.read_paused:
             p.read_paused = False
             p.transport.resume_reading()
-        p.close_timer = p.loop.call_later(DROP_AFTER_CLOSE_SECONDS, p.transport.close)
+        # abort, not close: close() would wait for a client that does not read to take the data in transit
+        p.close_timer = p.loop.call_later(DROP_AFTER_CLOSE_SECONDS, p.transport.abort)
 
 
 class PreparedFrameProtocol(WebSocketsSansIOProtocol):
@@ -77,6 +78,26 @@ class PreparedFrameProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None:
             scope["extensions"][EXTENSION] = {"writer": FrameWriter(self)}
+
+    def handle_ping(self) -> None:
+        # A client that pings without reading would have its pongs pile up in this process's memory. While the
+        # transport is over its high-water mark the pongs are dropped (RFC 6455 section 5.5.3 lets an endpoint
+        # answer only the latest of several pings).
+        pongs = self.conn.data_to_send()
+        if self.writable.is_set():
+            self.transport.write(b"".join(pongs))
+
+    def send_receive_event_to_app(self) -> None:
+        # uvicorn logs a traceback for each text message that is not UTF-8: a client could fill the log with them.
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            try:
+                b"".join(self.frames).decode()
+            except UnicodeDecodeError:
+                self.frames = []
+                self.conn.send_close(1007, "invalid UTF-8")
+                self.handle_parser_exception()
+                return
+        super().send_receive_event_to_app()
 
     async def send(self, message: Any) -> None:
         await super().send(message)

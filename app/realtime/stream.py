@@ -33,7 +33,6 @@ from app.state import AppState
 router = APIRouter()
 
 AUTH_TIMEOUT = 5.0
-HEARTBEAT_SECONDS = 15.0
 SEND_TIMEOUT = 30.0
 MAX_CLIENT_MESSAGES_PER_SECOND = 20
 MAX_CATCH_UP = 100_000
@@ -84,7 +83,7 @@ async def _authenticate_first_message(websocket: WebSocket, state: AppState) -> 
         if not isinstance(data, dict) or data.get("type") != "auth" or not isinstance(data.get("token"), str):
             raise Unauthorized('the first message must be {"type": "auth", "token": "..."}')
         return await state.authenticator.authenticate(f"Bearer {data['token']}")
-    except (TimeoutError, orjson.JSONDecodeError) as error:
+    except (TimeoutError, orjson.JSONDecodeError, KeyError) as error:  # KeyError: a binary frame has no text
         raise Unauthorized("no valid auth message within 5 s") from error
 
 
@@ -114,6 +113,8 @@ async def stream(websocket: WebSocket) -> None:
         except (Unauthorized, Forbidden) as error:
             await websocket.close(code=4003 if isinstance(error, Forbidden) else 4001, reason=error.message[:120])
             return
+        except WebSocketDisconnect:
+            return  # the client left before it authenticated
     await _serve(websocket, state, principal, after_seq, flt)
 
 
@@ -142,8 +143,13 @@ async def _serve(
                     closing = _close(websocket, subscriber, close_code)
                     if closing is not None:
                         await closing
-    except (WebSocketDisconnect, RuntimeError, TimeoutError):
-        pass  # the client went away, or stopped reading during the snapshot or catch-up
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # the client went away
+    except TimeoutError:  # it stopped reading during the snapshot or catch-up: it fell behind
+        with contextlib.suppress(Exception):
+            closing = _close(websocket, subscriber, 4008)
+            if closing is not None:
+                await asyncio.wait_for(closing, SEND_TIMEOUT)
     finally:
         state.hub.remove(subscriber)
 
@@ -237,7 +243,7 @@ async def _write(websocket: WebSocket, state: AppState, subscriber: Subscriber, 
         subscriber.live = subscriber.writer is not None
         subscriber.wake.clear()
         try:
-            await asyncio.wait_for(subscriber.wake.wait(), HEARTBEAT_SECONDS)
+            await asyncio.wait_for(subscriber.wake.wait(), state.settings.stream_heartbeat_seconds)
         except TimeoutError:
             subscriber.sent = max(subscriber.sent, state.hub.last_seq)
             try:

@@ -52,7 +52,7 @@ class ReportIn(BaseModel):
     id: PrintableId
     incident: Slug
     incident_info: IncidentInfo | None = None
-    observed_at: str
+    observed_at: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
     summary: Annotated[str, Field(max_length=10_000)] | None = None
     objects: Annotated[list[ObjectIn], Field(max_length=1000)] = []
     visibility: Visibility = "partners"

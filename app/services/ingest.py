@@ -28,7 +28,7 @@ import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.config import Settings
-from app.db import Database
+from app.db import Database, is_unreachable
 from app.domain import picture
 from app.domain.timefmt import format_micros, now_micros
 from app.errors import Conflict, Invalid, NetcopError, Unavailable
@@ -138,7 +138,7 @@ class Ingestor:
                 if attempt == 4:
                     raise
             except DBAPIError as error:
-                if error.connection_invalidated or _is_connection_error(error):
+                if is_unreachable(error) or _is_connection_error(error):
                     raise Unavailable("the database cannot be reached") from error
                 if not _is_transient(error) or attempt == 4:
                     raise
