@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 
 from app.domain import geojson
@@ -150,6 +151,14 @@ async def _serve(
             closing = _close(websocket, subscriber, 4008)
             if closing is not None:
                 await asyncio.wait_for(closing, SEND_TIMEOUT)
+    except (OSError, DBAPIError):
+        # The database went away before the snapshot or catch-up was read: 1013 "try again later", and the
+        # client resumes with after_seq. (Left to the app's error handlers, it would be answered as HTTP on an
+        # accepted socket, and the connection dropped without a close frame.)
+        with contextlib.suppress(Exception):
+            closing = _close(websocket, subscriber, 1013)
+            if closing is not None:
+                await closing
     finally:
         state.hub.remove(subscriber)
 
@@ -242,8 +251,9 @@ async def _write(websocket: WebSocket, state: AppState, subscriber: Subscriber, 
             return 4008
         subscriber.live = subscriber.writer is not None
         subscriber.wake.clear()
-        try:
-            await asyncio.wait_for(subscriber.wake.wait(), state.settings.stream_heartbeat_seconds)
+        try:  # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel (gh-86296)
+            async with asyncio.timeout(state.settings.stream_heartbeat_seconds):
+                await subscriber.wake.wait()
         except TimeoutError:
             subscriber.sent = max(subscriber.sent, state.hub.last_seq)
             try:
