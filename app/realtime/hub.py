@@ -60,6 +60,8 @@ class Subscriber:
         if self.overflowed or self.revoked:
             return
         if self.live and self.writer is not None:
+            if seq <= self.sent:  # covered by the snapshot or catch-up already
+                return
             if self.writer.buffered() + len(frame) > self.max_bytes:
                 self._overflow()
             else:

@@ -200,6 +200,8 @@ async def _initial(websocket: WebSocket, state: AppState, subscriber: Subscriber
 
 
 async def _catch_up(websocket: WebSocket, state: AppState, subscriber: Subscriber, after_seq: int, end: int) -> int:
+    if subscriber.filter.narrows:
+        await _assume_everything_inside(state, subscriber)
     cursor = after_seq
     while cursor < end:
         until = min(end, cursor + CATCH_UP_SPAN)
@@ -211,6 +213,18 @@ async def _catch_up(websocket: WebSocket, state: AppState, subscriber: Subscribe
                 await _send(websocket, subscriber, change.prepared(selected)[0])
         cursor = until
     return end
+
+
+async def _assume_everything_inside(state: AppState, subscriber: Subscriber) -> None:
+    """A resuming client with a narrowing filter may hold any visible object: each that then changes outside the
+    filter is sent once more so the client can drop it (a harmless extra message for one it never held)."""
+    everything = ObjectFilter(include_removed=True)
+    async with state.db.read() as conn:
+        visible = await incidents_service.visible_incidents(conn, subscriber.viewer, state.window_us)
+        for incident in visible:
+            if not subscriber.filter.incidents or incident in subscriber.filter.incidents:
+                rendered = await objects_for_viewer(conn, subscriber.viewer, incident, everything)
+                subscriber.inside.update((incident, orjson.loads(o)["id"]) for o in rendered)
 
 
 async def _snapshot(websocket: WebSocket, state: AppState, subscriber: Subscriber, reason: str | None) -> int:
