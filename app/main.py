@@ -15,7 +15,7 @@ from app.api import admin, operations, picture, reports
 from app.api.responses import json_value
 from app.config import Settings
 from app.db import Database, is_unreachable
-from app.errors import BadRequest, NetcopError, TooManyRequests, Unavailable
+from app.errors import BadRequest, Invalid, NetcopError, TooManyRequests, Unavailable
 from app.realtime import stream
 from app.realtime.follower import Follower
 from app.realtime.hub import Hub
@@ -87,10 +87,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(_: Request, error: DBAPIError) -> Response:
-        if is_unreachable(error):
-            return _error_response(Unavailable("the database cannot be reached"))
-        log.exception("database error")
-        return _error_response(NetcopError("internal error"))
+        return _error_response(_database_error(error))
 
     # Not in the Exception handler: Starlette re-raises what that one answers, and uvicorn then drops the
     # connection, so a client would get a reset instead of the 503 (asyncpg's refused connect is an OSError).
@@ -103,6 +100,16 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, error: Exception) -> Response:
         log.exception("unexpected error")
         return _error_response(NetcopError("internal error"))
+
+
+def _database_error(error: DBAPIError) -> NetcopError:
+    """What a database error means for the caller."""
+    if is_unreachable(error):
+        return Unavailable("the database cannot be reached")
+    if getattr(error.orig, "sqlstate", None) in ("22021", "22P05"):  # PostgreSQL cannot store a NUL in text
+        return Invalid.at("$", "text must not contain NUL (\\u0000) characters")
+    log.exception("database error")
+    return NetcopError("internal error")
 
 
 def _error_response(error: NetcopError) -> Response:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.api import bodies
 from app.api.deps import CurrentPrincipal, StateDep
 from app.api.responses import errors, json_value
 from app.schemas.admin import OrganisationCreate, OrganisationList, OrganisationRead, TokenCreate, TokenIssued
@@ -13,16 +14,20 @@ from app.services import admin, audit
 from app.services.audit import Caller
 from app.services.auth import Principal
 
-# FastAPI reads a body before it runs the dependencies (authentication): cap what anyone can make it buffer.
-router = APIRouter(prefix="/api/v1", tags=["organisations and tokens"], max_body_size=64 * 1024)
+# Bodies are read by the endpoints after authentication (app.api.bodies), not by FastAPI before it.
+router = APIRouter(prefix="/api/v1", tags=["organisations and tokens"])
 
 
-@router.post("/organisations", status_code=201, responses=errors(400, 401, 403, 409, 413, 422))
-async def add_organisation(
-    body: OrganisationCreate, request: Request, state: StateDep, principal: CurrentPrincipal
-) -> OrganisationRead:
+@router.post(
+    "/organisations",
+    status_code=201,
+    openapi_extra=bodies.documented(OrganisationCreate),
+    responses=errors(400, 401, 403, 409, 413, 422),
+)
+async def add_organisation(request: Request, state: StateDep, principal: CurrentPrincipal) -> OrganisationRead:
     """Registers a partner organisation (admin)."""
     principal.require("admin")
+    body = await bodies.parse(request, OrganisationCreate)
     return await admin.add_organisation(db=state.db, organisation=body, caller=caller(request, principal))
 
 
@@ -34,12 +39,18 @@ async def list_organisations(state: StateDep, principal: CurrentPrincipal) -> Or
     return OrganisationList(organisations=await admin.list_organisations(db=state.db))
 
 
-@router.post("/organisations/{organisation_id}/tokens", status_code=201, responses=errors(400, 401, 403, 404, 413, 422))
+@router.post(
+    "/organisations/{organisation_id}/tokens",
+    status_code=201,
+    openapi_extra=bodies.documented(TokenCreate),
+    responses=errors(400, 401, 403, 404, 413, 422),
+)
 async def issue_token(
-    organisation_id: str, body: TokenCreate, request: Request, state: StateDep, principal: CurrentPrincipal
+    organisation_id: str, request: Request, state: StateDep, principal: CurrentPrincipal
 ) -> TokenIssued:
     """Issues a token for an organisation (admin); the secret is shown once."""
     principal.require("admin")
+    body = await bodies.parse(request, TokenCreate)
     return await admin.issue_token(
         db=state.db, organisation_id=organisation_id, request=body, caller=caller(request, principal)
     )
