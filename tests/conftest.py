@@ -6,7 +6,7 @@ Tests that need real server processes use ``tests/e2e/conftest.py``."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ def _create_postgres_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated database for the whole session."""
     if PG_URL:
         _create_postgres_database(PG_URL)
@@ -50,7 +50,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'netcop.db'}"
     upgrade(url)
-    yield url
+    return url
 
 
 @pytest.fixture

@@ -34,6 +34,11 @@ class Change:
     entries: list[Entry]
     _encoded: dict[tuple[int, ...], tuple[bytes, bytes]] = field(default_factory=dict)
 
+    @property
+    def size(self) -> int:
+        """What the change weighs in a subscriber's buffer (an upper bound of its message)."""
+        return 200 + sum(len(e.json) for e in self.entries)
+
     def prepared(self, selected: tuple[int, ...]) -> tuple[bytes, bytes]:
         """The ``change`` message carrying the selected entries, and its WebSocket frame: built once per
         distinct selection, whatever the number of subscribers."""

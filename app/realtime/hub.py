@@ -44,7 +44,7 @@ class Subscriber:
     max_messages: int
     max_bytes: int
     inside: set[tuple[str, str]] = field(default_factory=set)
-    buffer: deque[tuple[int, bytes]] = field(default_factory=deque)
+    buffer: deque[Change] = field(default_factory=deque)
     buffered_bytes: int = 0
     last_seq: int = 0
     overflowed: bool = False
@@ -54,26 +54,36 @@ class Subscriber:
     live: bool = False
     sent: int = 0
 
-    def offer(self, seq: int, message: bytes, frame: bytes) -> None:
-        """Delivers a message: written straight to the transport once the stream is live on the fast path,
-        otherwise buffered for the stream's own task."""
+    def offer(self, change: Change) -> None:
+        """Delivers a change. Once the stream is live on the fast path it is filtered and its prepared frame
+        written straight to the transport; before that (snapshot or catch-up still being sent), or without the
+        fast path, it is buffered and filtered by the stream's own task, in seq order after what the snapshot or
+        catch-up covered."""
         if self.overflowed or self.revoked:
             return
         if self.live and self.writer is not None:
-            if seq <= self.sent:  # covered by the snapshot or catch-up already
-                return
-            if self.writer.buffered() + len(frame) > self.max_bytes:
-                self._overflow()
-            else:
-                self.writer.write(frame)
-                self.sent = seq
+            self._write_now(change)
             return
-        if len(self.buffer) >= self.max_messages or self.buffered_bytes + len(message) > self.max_bytes:
+        if len(self.buffer) >= self.max_messages or self.buffered_bytes + change.size > self.max_bytes:
             self._overflow()
             return
-        self.buffer.append((seq, message))
-        self.buffered_bytes += len(message)
+        self.buffer.append(change)
+        self.buffered_bytes += change.size
         self.wake.set()
+
+    def _write_now(self, change: Change) -> None:
+        assert self.writer is not None
+        if change.seq <= self.sent:  # covered by the snapshot or catch-up already
+            return
+        selected = self.select(change)
+        self.sent = change.seq
+        if not selected:
+            return
+        frame = change.prepared(selected)[1]
+        if self.writer.buffered() + len(frame) > self.max_bytes:
+            self._overflow()
+        else:
+            self.writer.write(frame)
 
     def _overflow(self) -> None:
         self.overflowed = True
@@ -81,12 +91,12 @@ class Subscriber:
         self.buffered_bytes = 0
         self.wake.set()
 
-    def take(self) -> tuple[int, bytes] | None:
+    def take(self) -> Change | None:
         if not self.buffer:
             return None
-        seq, message = self.buffer.popleft()
-        self.buffered_bytes -= len(message)
-        return seq, message
+        change = self.buffer.popleft()
+        self.buffered_bytes -= change.size
+        return change
 
     def select(self, change: Change) -> tuple[int, ...]:
         """The entries of a change this subscriber receives; tracks which objects are inside its filter."""
@@ -124,9 +134,7 @@ class Hub:
 
     def publish(self, change: Change) -> None:
         for subscriber in self.subscribers:
-            selected = subscriber.select(change)
-            if selected:
-                subscriber.offer(change.seq, *change.prepared(selected))
+            subscriber.offer(change)
         self.last_seq = change.seq
 
     def revoke(self, token_id: str) -> None:

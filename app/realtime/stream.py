@@ -252,12 +252,13 @@ async def _write(websocket: WebSocket, state: AppState, subscriber: Subscriber, 
     sends heartbeats; returns the close code when the stream must end."""
     subscriber.sent = sent
     while True:
-        item = subscriber.take()
-        if item is not None:
-            seq, message = item
-            if seq > subscriber.sent:
-                await _send(websocket, subscriber, message)
-                subscriber.sent = seq
+        change = subscriber.take()
+        if change is not None:
+            if change.seq > subscriber.sent:
+                selected = subscriber.select(change)  # in seq order, after the snapshot or catch-up
+                if selected:
+                    await _send(websocket, subscriber, change.prepared(selected)[0])
+                subscriber.sent = change.seq
             continue
         if subscriber.revoked:
             return 4001
