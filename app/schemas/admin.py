@@ -12,13 +12,15 @@ Discipline = Literal[
     "police", "fire", "medical", "population-care", "water", "defence", "infrastructure", "national", "other"
 ]
 Role = Literal["report", "read", "admin"]
+# Refused alike on both databases (PostgreSQL cannot store NUL in text).
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 
 
 class OrganisationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     id: Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)]
     discipline: Discipline
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
@@ -38,7 +40,7 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     roles: Annotated[list[Role], Field(min_length=1, max_length=3)]
-    label: Annotated[str, Field(max_length=200)] | None = None
+    label: Annotated[str, Field(max_length=200, pattern=NO_CONTROL_CHARACTERS)] | None = None
 
 
 class TokenIssued(BaseModel):
