@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     max_batch_reports: int = Field(default=1000, gt=0, le=10_000)
     future_tolerance_seconds: float = Field(default=300.0, ge=0)
     ingest_batch_limit: int = Field(default=500, gt=0, description="reports committed together at most")
-    token_cache_seconds: float = Field(default=1.0, ge=0)
+    token_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     db_pool_size: int = Field(default=10, gt=0)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "info"

@@ -55,7 +55,9 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_timeout=settings.db_timeout_seconds,
-        pool_pre_ping=True,
+        # No pre-ping (it costs round trips on every checkout): a connection found dead fails its request with
+        # 503 and is discarded, with the rest of the pool, so the next request reconnects.
+        pool_pre_ping=False,
         connect_args={"timeout": settings.db_timeout_seconds, "command_timeout": 60},
     )
 

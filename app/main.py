@@ -35,9 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings)
         hub = Hub()
-        follower = Follower(db, hub, settings)
-        ingestor = Ingestor(db, settings, on_commit=follower.wake)
-        app.state.netcop = AppState(settings, db, ingestor, Authenticator(db, settings), hub, follower)
+        authenticator = Authenticator(db, settings)
+        follower = Follower(db, hub, settings, forget=authenticator.forget)
+        ingestor = Ingestor(db, settings, on_commit=follower.publish_local)
+        app.state.netcop = AppState(settings, db, ingestor, authenticator, hub, follower)
         await follower.start()
         ingestor.start()
         try:

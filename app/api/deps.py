@@ -10,7 +10,7 @@ from app.services.auth import Principal
 from app.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:  # async: a plain def would hop to a thread per request
     state: AppState = request.app.state.netcop
     return state
 

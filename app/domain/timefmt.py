@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
@@ -37,6 +38,7 @@ def from_micros(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
 
 
+@lru_cache(maxsize=8192)  # the same instants recur in every provenance entry of a report
 def format_micros(micros: int) -> str:
     """RFC 3339 in UTC with a Z, with a fraction only when there is one."""
     # isoformat, not strftime: strftime("%Y") does not pad years before 1000 to four digits.

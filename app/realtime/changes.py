@@ -3,36 +3,65 @@ once (for the filters), each distinct selection encoded once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain import picture
 from app.realtime.protocol import text_frame
 from app.repositories import reports as reports_repo
 
 
-@dataclass(frozen=True, slots=True)
 class Entry:
-    """One object's new state in a change, and who sees it."""
+    """One object's new state in a change, and who sees it. Parsed only when a filter needs to look inside."""
 
-    object_id: str
-    audience: str
-    json: bytes
-    kind: str | None
-    removed: bool
-    geometry: dict[str, Any] | None
+    __slots__ = ("_parsed", "audience", "json", "object_id")
+
+    def __init__(self, object_id: str, audience: str, json: bytes) -> None:
+        self.object_id = object_id
+        self.audience = audience
+        self.json = json
+        self._parsed: dict[str, Any] | None = None
+
+    def _field(self, name: str) -> Any:
+        if self._parsed is None:
+            self._parsed = orjson.loads(self.json)
+        return self._parsed[name]
+
+    @property
+    def kind(self) -> str | None:
+        kind: str | None = self._field("kind")
+        return kind
+
+    @property
+    def removed(self) -> bool:
+        return bool(self._field("removed"))
+
+    @property
+    def geometry(self) -> dict[str, Any] | None:
+        geometry: dict[str, Any] | None = self._field("geometry")
+        return geometry
 
 
-@dataclass(slots=True)
 class Change:
-    seq: int
-    incident: str
-    report_id: str
-    organisation: str
-    entries: list[Entry]
-    _encoded: dict[tuple[int, ...], tuple[bytes, bytes]] = field(default_factory=dict)
+    """One report's change: its entries, and its messages encoded once per distinct selection."""
+
+    __slots__ = ("_encoded", "entries", "incident", "organisation", "report_id", "seq")
+
+    def __init__(self, seq: int, incident: str, report_id: str, organisation: str, entries: list[Entry]) -> None:
+        self.seq = seq
+        self.incident = incident
+        self.report_id = report_id
+        self.organisation = organisation
+        self.entries = entries
+        self._encoded: dict[tuple[int, ...], tuple[bytes, bytes]] = {}
+
+    @classmethod
+    def committed(cls, facts: picture.ReportFacts, entries: list[picture.ChangeEntry]) -> Change:
+        """A change as the writer of this process committed it (no need to read it back)."""
+        return cls(facts.seq, facts.incident, facts.report, facts.organisation,
+                   [Entry(e.object_id, e.audience, e.json) for e in entries])  # fmt: skip
 
     @property
     def size(self) -> int:
@@ -53,9 +82,7 @@ class Change:
 
 
 def _entry(object_id: str, audience: str, json: str) -> Entry:
-    raw = json.encode()
-    obj = orjson.loads(raw)
-    return Entry(object_id, audience, raw, obj["kind"], obj["removed"], obj["geometry"])
+    return Entry(object_id, audience, json.encode())
 
 
 async def read_changes(conn: AsyncConnection, after_seq: int, until_seq: int) -> list[Change]:

@@ -11,13 +11,15 @@ streams' tokens covers a missed signal.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from app.config import Settings
 from app.db import Database
-from app.realtime.changes import read_changes
+from app.domain import picture
+from app.realtime.changes import Change, read_changes
 from app.realtime.hub import Hub
 from app.repositories import organisations as organisations_repo
 from app.repositories import reports as reports_repo
@@ -27,16 +29,20 @@ log = logging.getLogger(__name__)
 CHANGES_CHANNEL = "netcop_changes"
 REVOKED_CHANNEL = "netcop_revoked"
 POLL_SECONDS = 1.0
-TOKEN_CHECK_EVERY = 5
+TOKEN_CHECK_SECONDS = 5.0
+MAX_LOCAL = 100_000
 READ_SPAN = 1000
 
 
 class Follower:
-    def __init__(self, db: Database, hub: Hub, settings: Settings) -> None:
+    def __init__(self, db: Database, hub: Hub, settings: Settings, forget: Callable[[str], None]) -> None:
         self._db = db
         self._hub = hub
+        self._forget = forget
         self._settings = settings
         self._wake = asyncio.Event()
+        self._known_end = 0
+        self._local: dict[int, Change] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -51,31 +57,50 @@ class Follower:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def wake(self, _seq: int | None = None) -> None:
+    def wake(self, seq: int | None = None) -> None:
+        """Something committed (up to ``seq``, when known): read what is new."""
+        if seq is not None:
+            self._known_end = max(self._known_end, seq)
         self._wake.set()
 
+    def publish_local(self, committed: list[tuple[picture.ReportFacts, list[picture.ChangeEntry]]]) -> None:
+        """Takes the changes this process's writer just committed, so that they need not be read back."""
+        if len(self._local) < MAX_LOCAL:
+            for facts, entries in committed:
+                self._local[facts.seq] = Change.committed(facts, entries)
+        if committed:
+            self.wake(committed[-1][0].seq)
+
     async def _run(self) -> None:
-        rounds = 0
+        next_token_check = time.monotonic() + TOKEN_CHECK_SECONDS
         while True:
+            polled = False
             # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that races a wake-up (gh-86296),
             # and stop() then waits forever.
-            with contextlib.suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(POLL_SECONDS):
                     await self._wake.wait()
+            except TimeoutError:
+                polled = True
             self._wake.clear()
-            rounds += 1
             try:
-                await self.catch_up()
-                if rounds % TOKEN_CHECK_EVERY == 0:
+                await self.catch_up(read_database=polled)
+                if time.monotonic() > next_token_check:
+                    next_token_check = time.monotonic() + TOKEN_CHECK_SECONDS
                     await self._check_tokens()
             except Exception:  # the database may be away; the next round tries again
                 log.warning("the change follower could not read the log", exc_info=True)
 
-    async def catch_up(self) -> None:
-        """Publishes every change after the last one published, in order."""
+    async def catch_up(self, read_database: bool = True) -> None:
+        """Publishes every change after the last one published, in order: from this process's own commits
+        where it has them, from the change log otherwise (other processes' commits, a poll)."""
+        self._publish_contiguous_local()
+        if not read_database and self._known_end <= self._hub.last_seq:
+            return
         while True:
             async with self._db.read() as conn:
                 end = await reports_repo.last_seq(conn)
+                self._known_end = max(self._known_end, end)
                 if end <= self._hub.last_seq:
                     return
                 until = min(end, self._hub.last_seq + READ_SPAN)
@@ -83,6 +108,15 @@ class Follower:
             for change in changes:
                 self._hub.publish(change)
             self._hub.last_seq = until
+            for seq in [s for s in self._local if s <= until]:
+                del self._local[seq]
+            self._publish_contiguous_local()
+
+    def _publish_contiguous_local(self) -> None:
+        while (change := self._local.pop(self._hub.last_seq + 1, None)) is not None:
+            self._hub.publish(change)
+        for seq in [s for s in self._local if s <= self._hub.last_seq]:
+            del self._local[seq]
 
     async def _check_tokens(self) -> None:
         token_ids = {s.token_id for s in self._hub.subscribers}
@@ -119,8 +153,9 @@ class Follower:
         finally:
             await connection.close(timeout=1)
 
-    def _on_change(self, *_args: Any) -> None:
-        self.wake()
+    def _on_change(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.wake(int(payload) if payload.isdigit() else None)
 
     def _on_revoked(self, _connection: Any, _pid: int, _channel: str, token_id: str) -> None:
+        self._forget(token_id)
         self._hub.revoke(token_id)

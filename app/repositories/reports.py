@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.models import ChangeObject, Report, ReportAudience, ReportObject
@@ -26,13 +26,18 @@ def visible_to(viewer: str) -> ColumnElement[bool]:
 
 async def find_by_keys(conn: AsyncConnection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     """Stored (body_hash, answer) of reports by (organisation, report id)."""
-    if not keys:
-        return {}
-    key = tuple_(reports.c.organisation_id, reports.c.report_id)
-    statement = select(reports.c.organisation_id, reports.c.report_id, reports.c.body_hash, reports.c.answer).where(
-        key.in_(list(set(keys)))
-    )
-    return {(r[0], r[1]): (r[2], r[3]) for r in await conn.execute(statement)}
+    by_organisation: dict[str, set[str]] = {}
+    for organisation, report_id in keys:
+        by_organisation.setdefault(organisation, set()).add(report_id)
+    found: dict[tuple[str, str], Any] = {}
+    # One query per organisation: "org = x AND id IN (...)" walks the unique index, where a list of
+    # (org, id) pairs is planned as a costly OR of bitmaps.
+    for organisation, report_ids in by_organisation.items():
+        statement = select(reports.c.report_id, reports.c.body_hash, reports.c.answer).where(
+            reports.c.organisation_id == organisation, reports.c.report_id.in_(sorted(report_ids))
+        )
+        found.update({(organisation, r[0]): (r[1], r[2]) for r in await conn.execute(statement)})
+    return found
 
 
 async def take_seqs(conn: AsyncConnection, count: int, now: int) -> tuple[int, int]:

@@ -4,13 +4,15 @@ A token is ``ncp_`` followed by 43 URL-safe characters (256 random bits). Only i
 of that entropy needs no slow hash, and looking it up by hash means the secret is never compared byte by byte
 (the admin token from the environment is compared with ``hmac.compare_digest``).
 
-Looked-up tokens are cached for ``token_cache_seconds`` (default 1 s) so that the hot path does not pay a
-query per request. Revoking a token clears it from this process's cache at once; another process sees the
-revocation within that many seconds.
+Looked-up tokens are cached for ``token_cache_seconds`` (default 5 s) so that the hot path does not pay a
+query per request, and concurrent requests share one lookup. Revoking a token clears it from this process's
+cache at once and, through PostgreSQL ``NOTIFY netcop_revoked``, from the other processes' caches within
+milliseconds; should that signal be lost, the cache entry expires after ``token_cache_seconds``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -62,6 +64,7 @@ class Authenticator:
         self._admin_token = settings.admin_token
         self._ttl = settings.token_cache_seconds
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._lookups: dict[str, asyncio.Future[Principal]] = {}
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The principal of an ``Authorization: Bearer ...`` header; 401 when there is none or it is invalid."""
@@ -75,6 +78,13 @@ class Authenticator:
         cached = self._cache.get(digest)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        pending = self._lookups.get(digest)
+        if pending is None:  # one lookup per token at a time, however many requests wait for it
+            pending = self._lookups[digest] = asyncio.ensure_future(self._look_up(digest))
+            pending.add_done_callback(lambda _: self._lookups.pop(digest, None))
+        return await asyncio.shield(pending)
+
+    async def _look_up(self, digest: str) -> Principal:
         async with self._db.read() as conn:
             row = await repo.token_by_hash(conn, digest)
         if row is None:

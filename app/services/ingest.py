@@ -42,6 +42,11 @@ from app.services.audit import Caller
 log = logging.getLogger(__name__)
 
 
+# What a group committed, in seq order: handed to the change follower after the commit.
+Committed = list[tuple[picture.ReportFacts, list[picture.ChangeEntry]]]
+OnCommit = Callable[[Committed], None]
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """The answer to one report: 201 (new), 200 (retry) with ``answer``, or an error."""
@@ -76,7 +81,7 @@ class _Plan:
 class Ingestor:
     """The process's single writer of reports."""
 
-    def __init__(self, db: Database, settings: Settings, on_commit: Callable[[int], None] | None = None) -> None:
+    def __init__(self, db: Database, settings: Settings, on_commit: OnCommit | None = None) -> None:
         self._db = db
         self._limit = settings.ingest_batch_limit
         self._window_us = int(settings.conflict_window_seconds * 1_000_000)
@@ -150,12 +155,12 @@ class Ingestor:
         async with self._db.write() as conn:
             plan = await self._plan(conn, group)
             answers: dict[int, dict[str, Any]] = {}
-            last_seq = 0
+            committed: Committed = []
             if plan.accepted:
-                answers, last_seq = await self._store(conn, plan.accepted)
+                answers, committed = await self._store(conn, plan.accepted)
         metrics.record_group(len(group), len(plan.accepted))
-        if last_seq and self._on_commit is not None:
-            self._on_commit(last_seq)
+        if committed and self._on_commit is not None:
+            self._on_commit(committed)
         return [self._outcome(i, s, plan, answers) for i, s in enumerate(group)]
 
     @staticmethod
@@ -190,7 +195,7 @@ class Ingestor:
                 plan.accepted.append(submission)
         return plan
 
-    async def _store(self, conn: Any, accepted: list[Submission]) -> tuple[dict[int, dict[str, Any]], int]:
+    async def _store(self, conn: Any, accepted: list[Submission]) -> tuple[dict[int, dict[str, Any]], Committed]:
         incident_facts = await picture_repo.lock_incidents(conn, (s.body["incident"] for s in accepted))
         keys = [(s.body["incident"], o["id"]) for s in accepted for o in s.body.get("objects", [])]
         states = await picture_repo.lock_objects(conn, keys)
@@ -198,6 +203,7 @@ class Ingestor:
         await reports_repo.notify(conn, "netcop_changes", str(last_seq))
         rows = _Rows()
         answers: dict[int, dict[str, Any]] = {}
+        committed: Committed = []
         for offset, submission in enumerate(accepted):
             seq = last_seq - len(accepted) + 1 + offset
             facts = picture.report_facts(submission.body, seq=seq, organisation=submission.organisation,
@@ -205,11 +211,12 @@ class Ingestor:
             objects = {e.id: states[(facts.incident, e.id)] for e in facts.objects}
             outcome = picture.apply_report(objects, incident_facts[facts.incident], facts, self._window_us)
             answers[id(submission)] = rows.add(submission, facts, outcome)
+            committed.append((facts, outcome.changes))
         await reports_repo.append(conn, rows.reports, rows.audience, rows.mentions, rows.changes)
         await audit_repo.append(conn, rows.audit)
         await picture_repo.save_objects(conn, list(states.values()))
         await picture_repo.save_incidents(conn, incident_facts)
-        return answers, last_seq
+        return answers, committed
 
 
 @dataclass(slots=True)
