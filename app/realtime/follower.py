@@ -94,7 +94,7 @@ class Follower:
     async def catch_up(self, read_database: bool = True) -> None:
         """Publishes every change after the last one published, in order: from this process's own commits
         where it has them, from the change log otherwise (other processes' commits, a poll)."""
-        self._publish_contiguous_local()
+        await self._publish_contiguous_local()
         if not read_database and self._known_end <= self._hub.last_seq:
             return
         while True:
@@ -105,16 +105,17 @@ class Follower:
                     return
                 until = min(end, self._hub.last_seq + READ_SPAN)
                 changes = await read_changes(conn, self._hub.last_seq, until)
-            for change in changes:
-                self._hub.publish(change)
+            await self._hub.publish(changes)
             self._hub.last_seq = until
             for seq in [s for s in self._local if s <= until]:
                 del self._local[seq]
-            self._publish_contiguous_local()
+            await self._publish_contiguous_local()
 
-    def _publish_contiguous_local(self) -> None:
-        while (change := self._local.pop(self._hub.last_seq + 1, None)) is not None:
-            self._hub.publish(change)
+    async def _publish_contiguous_local(self) -> None:
+        run: list[Change] = []
+        while (change := self._local.pop(self._hub.last_seq + len(run) + 1, None)) is not None:
+            run.append(change)
+        await self._hub.publish(run)
         for seq in [s for s in self._local if s <= self._hub.last_seq]:
             del self._local[seq]
 

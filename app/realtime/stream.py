@@ -207,10 +207,13 @@ async def _catch_up(websocket: WebSocket, state: AppState, subscriber: Subscribe
         until = min(end, cursor + CATCH_UP_SPAN)
         async with state.db.read() as conn:
             changes = await read_changes(conn, cursor, until)
-        for change in changes:
-            selected = subscriber.select(change)
-            if selected:
-                await _send(websocket, subscriber, change.prepared(selected)[0])
+        prepared = [change.prepared(selected) for change in changes if (selected := subscriber.select(change))]
+        if subscriber.writer is not None:  # the whole span in one write
+            subscriber.writer.write(b"".join(frame for _, frame in prepared))
+            await _drained(subscriber.writer, subscriber.max_bytes)
+        else:
+            for message, _ in prepared:
+                await _send(websocket, subscriber, message)
         cursor = until
     return end
 
