@@ -83,6 +83,9 @@ class Follower:
             except TimeoutError:
                 polled = True
             self._wake.clear()
+            # Heartbeats at most POLL_SECONDS late: sent once a stream has been quiet that much less than the
+            # interval, so that "at least every 15 s" holds.
+            self._hub.beat(self._settings.stream_heartbeat_seconds - POLL_SECONDS)
             try:
                 await self.catch_up(read_database=polled)
                 if time.monotonic() > next_token_check:

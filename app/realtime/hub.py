@@ -14,12 +14,13 @@ subscribers so that a fan-out to thousands never stalls ingest.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from app.domain import geojson, picture
 from app.realtime.changes import Change, Entry
-from app.realtime.protocol import FrameWriter
+from app.realtime.protocol import FrameWriter, text_frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class Subscriber:
     writer: FrameWriter | None = None
     live: bool = False
     sent: int = 0
+    last_write: float = 0.0
 
     def offer(self, change: Change) -> None:
         """Delivers a change. Once the stream is live on the fast path it is filtered and its prepared frame
@@ -101,6 +103,7 @@ class Subscriber:
             self._overflow()
         else:
             self.writer.write(data)
+            self.last_write = time.monotonic()
 
     def _write_now(self, change: Change) -> None:
         self.deliver([change], {})
@@ -109,7 +112,22 @@ class Subscriber:
         self.overflowed = True
         self.buffer.clear()
         self.buffered_bytes = 0
-        self.wake.set()
+        self.end(4008)
+
+    def end(self, code: int) -> None:
+        """Closes a live fast-path stream at once (behind the data in transit); otherwise wakes the stream's
+        task, which closes it."""
+        if self.live and self.writer is not None:
+            self.writer.close(code)
+        else:
+            self.wake.set()
+
+    def beat(self, now: float, interval: float, seq: int) -> None:
+        """Sends a heartbeat to a live fast-path stream that has been quiet for ``interval``."""
+        if self.live and self.writer is not None and now - self.last_write >= interval:
+            self.sent = max(self.sent, seq)
+            self.writer.write(text_frame(b'{"type":"heartbeat","seq":%d}' % self.sent))
+            self.last_write = now
 
     def take(self) -> Change | None:
         if not self.buffer:
@@ -173,4 +191,11 @@ class Hub:
         for subscriber in self.subscribers:
             if subscriber.token_id == token_id:
                 subscriber.revoked = True
-                subscriber.wake.set()
+                subscriber.end(4001)
+
+    def beat(self, interval: float) -> None:
+        """Heartbeats for live fast-path streams that have been quiet for ``interval`` (the others' own tasks
+        send theirs)."""
+        now = time.monotonic()
+        for subscriber in self.subscribers:
+            subscriber.beat(now, interval, self.last_seq)

@@ -131,19 +131,10 @@ async def _serve(
     state.hub.add(subscriber)
     try:
         sent = await _initial(websocket, state, subscriber, after_seq)
-        reader = asyncio.create_task(_read_client(websocket))
-        writer = asyncio.create_task(_write(websocket, state, subscriber, sent))
-        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for task in done:
-            close_code = task.result()
-            if close_code is not None:
-                with contextlib.suppress(Exception):
-                    closing = _close(websocket, subscriber, close_code)
-                    if closing is not None:
-                        await closing
+        if subscriber.writer is not None:
+            await _serve_fast(websocket, subscriber, sent)
+        else:
+            await _serve_asgi(websocket, state, subscriber, sent)
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away
     except TimeoutError:  # it stopped reading during the snapshot or catch-up: it fell behind
@@ -161,6 +152,42 @@ async def _serve(
                 await closing
     finally:
         state.hub.remove(subscriber)
+
+
+async def _serve_asgi(websocket: WebSocket, state: AppState, subscriber: Subscriber, sent: int) -> None:
+    """Without the fast path (another ASGI server): a reader task and a writer task per stream."""
+    reader = asyncio.create_task(_read_client(websocket))
+    writer = asyncio.create_task(_write(websocket, state, subscriber, sent))
+    done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        close_code = task.result()
+        if close_code is not None:
+            with contextlib.suppress(Exception):
+                await websocket.close(code=close_code)
+
+
+async def _serve_fast(websocket: WebSocket, subscriber: Subscriber, sent: int) -> None:
+    """The fast path, in the stream's one task: drain what was published during the snapshot or catch-up, go
+    live (from then on the hub writes, beats and closes), then read the client until it leaves."""
+    assert subscriber.writer is not None
+    subscriber.sent = sent
+    while (change := subscriber.take()) is not None:
+        if change.seq > subscriber.sent:
+            selected = subscriber.select(change)  # in seq order, after the snapshot or catch-up
+            if selected:
+                await _send(websocket, subscriber, change.prepared(selected)[0])
+            subscriber.sent = change.seq
+    if subscriber.revoked or subscriber.overflowed:
+        subscriber.writer.close(4001 if subscriber.revoked else 4008)
+        return
+    subscriber.live = True
+    subscriber.last_write = time.monotonic()
+    close_code = await _read_client(websocket)
+    if close_code is not None:
+        subscriber.writer.close(close_code)
 
 
 async def _send(websocket: WebSocket, subscriber: Subscriber, message: bytes) -> None:
