@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, gt=0)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "info"
+    report_rate_per_organisation: float = Field(default=1000.0, gt=0, description="reports/s per process")
+    report_burst_per_organisation: float = Field(default=20_000.0, ge=1000, description="reports at once")
+    stream_rate_per_organisation: float = Field(default=20.0, gt=0, description="new streams/s per process")
+    stream_burst_per_organisation: float = Field(default=500.0, ge=1, description="new streams at once")
+    max_streams_per_token: int = Field(default=1000, gt=0, description="open streams of one token per process")
     stream_buffer_messages: int = Field(default=10_000, gt=0, description="per stream, before 4008")
     stream_buffer_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="per stream, before 4008")
     ws_max_message_bytes: int = Field(default=64 * 1024, gt=0, description="largest client frame accepted")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.config import Settings
 from app.db import Database
@@ -10,6 +10,7 @@ from app.realtime.follower import Follower
 from app.realtime.hub import Hub
 from app.services.auth import Authenticator
 from app.services.ingest import Ingestor
+from app.services.limits import Limits
 
 
 @dataclass
@@ -20,6 +21,10 @@ class AppState:
     authenticator: Authenticator
     hub: Hub
     follower: Follower
+    limits: Limits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limits = Limits(self.settings)
 
     @property
     def window_us(self) -> int:

@@ -116,6 +116,10 @@ def start_netcop(servers: Servers, args: argparse.Namespace, db_url: str) -> str
         "NETCOP_DATABASE_URL": db_url,
         "NETCOP_ADMIN_TOKEN": ADMIN_TOKEN,
         "NETCOP_LOG_LEVEL": "warning",
+        # one organisation far past the per-organisation limits: lift them for the benchmark
+        "NETCOP_REPORT_RATE_PER_ORGANISATION": "1000000",
+        "NETCOP_STREAM_RATE_PER_ORGANISATION": "1000000",
+        "NETCOP_MAX_STREAMS_PER_TOKEN": "1000000",
     }
     netcop = str(Path(sys.executable).parent / "netcop")
     argv = [netcop, "serve", "--host", "127.0.0.1", "--port", str(args.port), "--workers", str(args.workers)]

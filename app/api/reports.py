@@ -123,6 +123,7 @@ def _answer(outcome: Outcome) -> Response:
 async def post_report(request: Request, state: StateDep, principal: CurrentPrincipal) -> Response:
     principal.require("report")
     organisation = _sender(principal.organisation)
+    state.limits.reports.check(organisation)
     body = await read_json(request, state.settings.max_report_bytes)
     digest = canonical.digest(body)
     invalid = validate_report(body, *_clock(state))
@@ -155,6 +156,7 @@ async def post_batch(request: Request, state: StateDep, principal: CurrentPrinci
     organisation = _sender(principal.organisation)
     batch = await read_json(request, state.settings.max_batch_bytes)
     reports = _batch_reports(batch, state.settings.max_batch_reports)
+    state.limits.reports.check(organisation, len(reports))
     results: list[dict[str, Any] | None] = [None] * len(reports)
     valid: list[tuple[int, dict[str, Any], str]] = []
     now, tolerance = _clock(state)

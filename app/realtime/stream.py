@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 
 from app.domain import geojson
-from app.errors import Forbidden, NetcopError, Unauthorized
+from app.errors import Forbidden, NetcopError, TooManyRequests, Unauthorized
 from app.realtime.changes import read_changes
 from app.realtime.hub import StreamFilter, Subscriber
 from app.realtime.protocol import EXTENSION, FrameWriter, text_frame
@@ -68,10 +68,12 @@ def _origin_allowed(websocket: WebSocket, allowed: frozenset[str]) -> bool:
     return origin.rstrip("/") in allowed | {own}
 
 
-async def _deny(websocket: WebSocket, status: int, message: str) -> None:
+async def _deny(websocket: WebSocket, status: int, message: str, retry_after: str | None = None) -> None:
     body = orjson.dumps({"error": {"code": "refused", "message": message, "details": []}})
+    headers = {"Retry-After": retry_after} if retry_after else None
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(Response(body, status_code=status, media_type="application/json"))
+        response = Response(body, status_code=status, media_type="application/json", headers=headers)
+        await websocket.send_denial_response(response)
     else:
         await websocket.close(code=1008)
 
@@ -100,23 +102,51 @@ async def stream(websocket: WebSocket) -> None:
         if "authorization" in websocket.headers:
             principal = await state.authenticator.authenticate(websocket.headers["authorization"])
             principal.viewer()
+            _admit(state, principal)  # 429 before the upgrade
     except _Refused as refused:
         await _deny(websocket, refused.status, str(refused))
         return
     except NetcopError as error:
-        await _deny(websocket, error.status, error.message)
+        await _deny(websocket, error.status, error.message, _retry_after(error))
         return
-    await websocket.accept()
-    if principal is None:
-        try:
-            principal = await _authenticate_first_message(websocket, state)
-            principal.viewer()
-        except (Unauthorized, Forbidden) as error:
-            await websocket.close(code=4003 if isinstance(error, Forbidden) else 4001, reason=error.message[:120])
-            return
-        except WebSocketDisconnect:
-            return  # the client left before it authenticated
-    await _serve(websocket, state, principal, after_seq, flt)
+    try:
+        await websocket.accept()
+        if principal is None:
+            principal = await _browser_principal(websocket, state)
+            if principal is None:
+                return
+        await _serve(websocket, state, principal, after_seq, flt)
+    finally:
+        if principal is not None:
+            state.limits.streams.close(principal.token_id)
+
+
+def _admit(state: AppState, principal: Principal) -> None:
+    """Counts a new stream against its organisation's rate and its token's cap (429 beyond)."""
+    state.limits.new_streams.check(principal.viewer())
+    state.limits.streams.open(principal.token_id)
+
+
+def _retry_after(error: NetcopError) -> str | None:
+    return str(error.retry_after) if isinstance(error, TooManyRequests) else None
+
+
+async def _browser_principal(websocket: WebSocket, state: AppState) -> Principal | None:
+    """Authenticates (and admits) a browser's stream by its first message; None when it was closed instead."""
+    try:
+        principal = await _authenticate_first_message(websocket, state)
+        principal.viewer()
+    except (Unauthorized, Forbidden) as error:
+        await websocket.close(code=4003 if isinstance(error, Forbidden) else 4001, reason=error.message[:120])
+        return None
+    except WebSocketDisconnect:
+        return None  # the client left before it authenticated
+    try:
+        _admit(state, principal)
+    except TooManyRequests as error:
+        await websocket.close(code=1013, reason=error.message[:120])  # try again later
+        return None
+    return principal
 
 
 async def _serve(

@@ -10,6 +10,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from app.config import Settings
 from app.errors import TooManyRequests
 
 
@@ -69,3 +70,16 @@ class StreamCounter:
             self._open[token_id] = left
         else:
             self._open.pop(token_id, None)
+
+
+class Limits:
+    """The limits of one process, from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.reports = RateLimiter(
+            settings.report_rate_per_organisation, settings.report_burst_per_organisation, "reports"
+        )
+        self.new_streams = RateLimiter(
+            settings.stream_rate_per_organisation, settings.stream_burst_per_organisation, "new streams"
+        )
+        self.streams = StreamCounter(settings.max_streams_per_token)

@@ -98,9 +98,7 @@ def measure(args: argparse.Namespace) -> None:
             admin = {"Authorization": f"Bearer {ADMIN}"}
             org = {"id": "mem", "name": "mem", "discipline": "other", "country": "NL"}
             client.post(base + "/api/v1/organisations", json=org, headers=admin).raise_for_status()
-            answer = client.post(
-                base + "/api/v1/organisations/mem/tokens", json={"roles": ["read"]}, headers=admin
-            )
+            answer = client.post(base + "/api/v1/organisations/mem/tokens", json={"roles": ["read"]}, headers=admin)
             token = answer.json()["token"]
             # warm up: a few streams opened and closed, so that imports and caches are not counted
             url = "ws://127.0.0.1:18710/api/v1/stream?after_seq=0"

@@ -95,7 +95,15 @@ def wait_healthy(procs: Procs, name: str, url: str, timeout: float = 60.0) -> No
 
 def start_netcop(procs: Procs, args: argparse.Namespace) -> str:
     db_url = f"postgresql+asyncpg://{args.pg_user}@{args.pg_host}:{args.pg_port}/{args.db_name}"
-    env = os.environ | {"NETCOP_DATABASE_URL": db_url, "NETCOP_ADMIN_TOKEN": ADMIN_TOKEN, "NETCOP_LOG_LEVEL": "warning"}
+    env = os.environ | {
+        "NETCOP_DATABASE_URL": db_url,
+        "NETCOP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "NETCOP_LOG_LEVEL": "warning",
+        # benchmarks drive one organisation and one token far past the per-organisation limits
+        "NETCOP_REPORT_RATE_PER_ORGANISATION": "1000000",
+        "NETCOP_STREAM_RATE_PER_ORGANISATION": "1000000",
+        "NETCOP_MAX_STREAMS_PER_TOKEN": "1000000",
+    }
     netcop = str(Path(sys.executable).parent / "netcop")
     procs.start_server("netcop", [netcop, "serve", "--host", "127.0.0.1", "--port", str(args.port), "--workers", "1"],
                        env)  # fmt: skip
