@@ -73,6 +73,12 @@ class FrameWriter:
 class PreparedFrameProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O WebSocket protocol, exposing a ``FrameWriter`` in the ASGI scope."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # At debug level the websockets library logs every handshake header and frame, bearer tokens and auth
+        # messages included: secrets never go to the log, whatever the level.
+        self.conn.debug = False
+
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)
