@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, gt=0)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "info"
+    request_timeout_seconds: float = Field(default=30.0, gt=0, description="an HTTP request's time limit (503)")
     report_rate_per_organisation: float = Field(default=1000.0, gt=0, description="reports/s per process")
     report_burst_per_organisation: float = Field(default=20_000.0, ge=1000, description="reports at once")
     stream_rate_per_organisation: float = Field(default=20.0, gt=0, description="new streams/s per process")

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from app.api import admin, operations, picture, reports
 from app.api.responses import json_value
+from app.api.timeouts import RequestTimeout
 from app.config import Settings
 from app.db import Database, is_unreachable
 from app.errors import BadRequest, Invalid, NetcopError, TooManyRequests, Unavailable
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (reports, admin, picture, operations, stream):
         app.include_router(module.router)
     _add_error_handlers(app)
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     return app
 
 

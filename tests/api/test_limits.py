@@ -51,3 +51,18 @@ async def test_an_organisation_over_its_rate_gets_429_and_others_do_not(limited_
     assert accepted.status_code == 201
     stored = (await limited_client.get("/api/v1/reports?organisation=politie&after_seq=1000", headers=police)).json()
     assert stored["reports"] == []
+
+
+async def test_a_request_over_its_time_limit_is_answered_503(settings: Settings) -> None:
+    """A request that has not answered within ``request_timeout_seconds`` is cancelled and answered 503 with
+    Retry-After and the error shape; with a sane limit the same request succeeds."""
+    for timeout, expected in ((1e-9, 503), (30.0, 200)):
+        app: FastAPI = create_app(settings.model_copy(update={"request_timeout_seconds": timeout}))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://netcop.test") as client:
+                response = await client.get("/api/v1/organisations", headers=ADMIN)
+        assert response.status_code == expected, response.text
+        if expected == 503:
+            assert response.headers["Retry-After"] == "1"
+            assert response.json()["error"]["code"] == "timeout"
