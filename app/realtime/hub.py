@@ -50,7 +50,6 @@ class Subscriber:
     inside: set[tuple[str, str]] = field(default_factory=set)
     buffer: deque[Change] = field(default_factory=deque)
     buffered_bytes: int = 0
-    last_seq: int = 0
     overflowed: bool = False
     revoked: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -60,14 +59,9 @@ class Subscriber:
     last_write: float = 0.0
 
     def offer(self, change: Change) -> None:
-        """Delivers a change. Once the stream is live on the fast path it is filtered and its prepared frame
-        written straight to the transport; before that (snapshot or catch-up still being sent), or without the
-        fast path, it is buffered and filtered by the stream's own task, in seq order after what the snapshot or
-        catch-up covered."""
+        """Buffers a change for the stream's own task, which filters it in seq order after what the snapshot or
+        catch-up covered (before the stream is live, or without the fast path)."""
         if self.overflowed or self.revoked:
-            return
-        if self.live and self.writer is not None:
-            self._write_now(change)
             return
         if len(self.buffer) >= self.max_messages or self.buffered_bytes + change.size > self.max_bytes:
             self._overflow()
@@ -104,9 +98,6 @@ class Subscriber:
         else:
             self.writer.write(data)
             self.last_write = time.monotonic()
-
-    def _write_now(self, change: Change) -> None:
-        self.deliver([change], {})
 
     def _overflow(self) -> None:
         self.overflowed = True

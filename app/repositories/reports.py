@@ -120,16 +120,6 @@ async def all_reports(conn: AsyncConnection, after_seq: int, limit: int) -> list
     return list(await conn.execute(statement))
 
 
-async def audiences_of(conn: AsyncConnection, seqs: Sequence[int]) -> dict[int, list[str]]:
-    if not seqs:
-        return {}
-    rows = await conn.execute(select(audience.c.seq, audience.c.organisation_id).where(audience.c.seq.in_(seqs)))
-    result: dict[int, list[str]] = {}
-    for seq, org in rows:
-        result.setdefault(seq, []).append(org)
-    return result
-
-
 async def mentions(conn: AsyncConnection, viewer: str, incident: str, object_id: str) -> list[Any]:
     """Visible reports that mention one object: (seq, organisation, received_at, body)."""
     statement = (
