@@ -12,6 +12,7 @@ Everything here is pure: the ingest service loads states from the database, appl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +77,10 @@ def report_facts(body: dict[str, Any], *, seq: int, organisation: str, received_
 
 @dataclass(slots=True)
 class View:
-    """One rendering of an object: ``json`` is None while the object does not exist for this view."""
+    """One rendering of an object: ``json`` is None while the object does not exist for this view.
+
+    ``content`` is the rendering as a value (see ``render_content``), kept so that a report re-merges only the
+    properties it touches; it is None for a view read back from storage until it is first re-rendered."""
 
     json: bytes | None = None
     seq: int | None = None
@@ -93,6 +97,12 @@ class ObjectState:
     private: dict[str, View] = field(default_factory=dict)
     touched_private: set[str] = field(default_factory=set)
     touched: bool = False
+    classes: set[str] | None = None  # the visibility classes in ``facts``, once asked for
+
+    def visibility_classes(self) -> set[str]:
+        if self.classes is None:
+            self.classes = {c for by_class in self.facts.values() for c in by_class}
+        return self.classes
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,28 +114,61 @@ class ChangeEntry:
     json: bytes
 
 
+_ABSENT: Any = object()
+
+
+def _place(mapping: dict[str, Any], key: str, value: Any) -> None:
+    """Sets or (for ``_ABSENT``) drops a key, keeping the mapping in key order, as a full rendering has it."""
+    if value is _ABSENT:
+        mapping.pop(key, None)
+    elif key in mapping or not mapping or key > next(reversed(mapping)):
+        mapping[key] = value
+    else:
+        mapping[key] = value
+        ordered = sorted(mapping.items())
+        mapping.clear()
+        mapping.update(ordered)
+
+
+def _put(content: dict[str, Any], name: str, merged: merge.Merged | None) -> None:
+    """Writes one property's merged state into a rendering."""
+    present = merged is not None and merged.winner.value is not None
+    value = merged.winner.value if merged is not None and present else None
+    if name in RESERVED:
+        content[name] = bool(value) if name == "removed" else value
+    else:
+        _place(content["properties"], name, value if present else _ABSENT)
+    _place(content["provenance"], name, merged.winner.provenance() if merged is not None and present else _ABSENT)
+    conflict: Any = _ABSENT
+    if merged is not None and merged.conflict:
+        conflict = {"property": name, "values": [{"value": a.value, **a.provenance()} for a in merged.conflict]}
+    _place(content["conflicts"], name, conflict)
+
+
 def render_content(facts: merge.Facts, visible: merge.Visible, window_us: int) -> dict[str, Any] | None:
-    """The merged object as one viewer sees it, without its position fields (seq, updated_at)."""
+    """The merged object as one viewer sees it, without its position fields (seq, updated_at); ``conflicts``
+    is keyed by property. None when the viewer sees no assertion about it."""
     merged = merge.merge_facts(facts, visible, window_us)
     if not merged:
         return None
-    present = {name: m for name, m in merged.items() if m.winner.value is not None}
+    content: dict[str, Any] = {"kind": None, "geometry": None, "properties": {}, "removed": False,
+                               "provenance": {}, "conflicts": {}}  # fmt: skip
+    for name, result in merged.items():
+        _put(content, name, result)
+    return content
 
-    def winner(name: str) -> Any:
-        return present[name].winner.value if name in present else None
 
-    return {
-        "kind": winner("kind"),
-        "geometry": winner("geometry"),
-        "properties": {k: m.winner.value for k, m in present.items() if k not in RESERVED},
-        "removed": bool(winner("removed")),
-        "provenance": {k: m.winner.provenance() for k, m in present.items()},
-        "conflicts": [
-            {"property": name, "values": [{"value": a.value, **a.provenance()} for a in m.conflict]}
-            for name, m in merged.items()
-            if m.conflict
-        ],
-    }
+def patched_content(
+    content: dict[str, Any], facts: merge.Facts, names: Iterable[str], visible: merge.Visible, window_us: int
+) -> dict[str, Any]:
+    """A rendering with only the named properties merged anew (copied, never changed in place: renderings are
+    shared between views)."""
+    patched = {**content, "properties": dict(content["properties"]), "provenance": dict(content["provenance"]),
+               "conflicts": dict(content["conflicts"])}  # fmt: skip
+    for name in names:
+        by_class = facts.get(name)
+        _put(patched, name, merge.merge_property(by_class, visible, window_us) if by_class else None)
+    return patched
 
 
 def render_json(
@@ -143,52 +186,66 @@ def render_json(
             "seq": seq,
             "updated_at": format_micros(updated_at) if updated_at is not None else None,
             "provenance": content["provenance"],
-            "conflicts": content["conflicts"],
+            "conflicts": list(content["conflicts"].values()),
         }
     )
 
 
 def rerender(
-    state: ObjectState, previous: View, visible: merge.Visible, report: ReportFacts, window_us: int
+    state: ObjectState,
+    previous: View,
+    visible: merge.Visible,
+    report: ReportFacts,
+    window_us: int,
+    names: Iterable[str] = (),
 ) -> View | None:
-    """The view anew, or None when its rendering did not change."""
-    content = render_content(state.facts, visible, window_us)
+    """The view anew after a report that asserted ``names``, or None when its rendering did not change. A view
+    with a kept rendering merges only those properties again; one read back from storage merges them all."""
+    if previous.content is not None:
+        content: dict[str, Any] | None = patched_content(previous.content, state.facts, names, visible, window_us)
+    else:
+        content = render_content(state.facts, visible, window_us)
     if content is None:
         return None
     if previous.json is not None:
         unchanged = render_json(state.incident, state.id, content, previous.seq, previous.updated_at)
         if unchanged == previous.json:
+            previous.content = content
             return None
     json = render_json(state.incident, state.id, content, report.seq, report.received_at)
     return View(json, report.seq, report.received_at, content)
 
 
-def fold_entry(state: ObjectState, entry: ObjectEntry, report: ReportFacts) -> bool:
-    """Folds one entry's assertions into the object's facts; returns whether they changed."""
-    changed = False
+def fold_entry(state: ObjectState, entry: ObjectEntry, report: ReportFacts) -> list[str]:
+    """Folds one entry's assertions into the object's facts; returns the properties whose facts changed."""
+    changed: list[str] = []
     for prop, value in entry.assertions:
-        folded = merge.fold(
+        if merge.fold(
             state.facts, prop, report.visibility_class, report.organisation, report.observed_at, report.report, value
-        )
-        changed = folded or changed
+        ):
+            changed.append(prop)
+    if changed and state.classes is not None:
+        state.classes.add(report.visibility_class)
     return changed
 
 
 def apply_entry(state: ObjectState, entry: ObjectEntry, report: ReportFacts, window_us: int) -> list[ChangeEntry]:
-    """Applies one report's entry to one object; returns the change entries it makes."""
-    if not fold_entry(state, entry, report):
+    """Applies one report's entry to one object; returns the change entries it makes. Only the properties whose
+    facts changed are merged again, and only in the views that see the report."""
+    names = fold_entry(state, entry, report)
+    if not names:
         return []
     state.touched = True
     changes: list[ChangeEntry] = []
     if report.audience is None:
-        public = rerender(state, state.public, merge.visible_to(None), report, window_us)
+        public = rerender(state, state.public, merge.visible_to(None), report, window_us, names)
         if public is not None:
             state.public = public
             changes.append(ChangeEntry(state.id, _public_audience(state), public.json or b""))
         orgs = sorted(state.private)
     else:
         orgs = sorted(merge.class_members(report.visibility_class))
-    changes.extend(_rerender_private(state, orgs, report, window_us))
+    changes.extend(_rerender_private(state, orgs, report, window_us, names))
     return changes
 
 
@@ -196,7 +253,13 @@ def _public_audience(state: ObjectState) -> str:
     return "-" + ",".join(sorted(state.private)) if state.private else "*"
 
 
-def _rerender_private(state: ObjectState, orgs: list[str], report: ReportFacts, window_us: int) -> list[ChangeEntry]:
+def _rerender_private(
+    state: ObjectState, orgs: list[str], report: ReportFacts, window_us: int, names: list[str]
+) -> list[ChangeEntry]:
+    """Re-renders the organisations' own views. Organisations that see the same classes of this object and held
+    the same view share one rendering: a report to a large audience renders once, not once per member."""
+    classes = state.visibility_classes()
+    renderings: dict[tuple[tuple[str, ...], bytes | None, int | None], View | None] = {}
     changed_by_json: dict[bytes, list[str]] = {}
     for org in orgs:
         previous = state.private.get(org)
@@ -204,7 +267,11 @@ def _rerender_private(state: ObjectState, orgs: list[str], report: ReportFacts, 
             previous = View(state.public.json, state.public.seq, state.public.updated_at, state.public.content)
             state.private[org] = previous
             state.touched_private.add(org)
-        view = rerender(state, previous, merge.visible_to(org), report, window_us)
+        visible = merge.visible_to(org)
+        key = (tuple(sorted(c for c in classes if visible(c))), previous.json, previous.seq)
+        if key not in renderings:
+            renderings[key] = rerender(state, previous, visible, report, window_us, names)
+        view = renderings[key]
         if view is not None:
             state.private[org] = view
             state.touched_private.add(org)

@@ -442,6 +442,8 @@ def test_incremental_application_equals_a_replay_from_scratch(reports: list[Repo
             assert view.content == expected
             rendered = picture.render_json(INCIDENT, oid, expected, 0, 0) if expected is not None else None
             assert content(view.json) == content(rendered)
+            if expected is not None:  # byte for byte: the incremental rendering keeps the full one's key order
+                assert view.json == picture.render_json(INCIDENT, oid, expected, view.seq, view.updated_at)
 
 
 @settings(max_examples=200, deadline=None)
@@ -493,3 +495,26 @@ def test_change_entries_reach_exactly_the_viewers_whose_view_changed(reports: li
             assert all(e.audience[0] == "+" for e in outcome.changes)
             assert all(viewer in members for _, viewer in received)
         assert outcome.changed == [e.id for e in report.objects if (e.id, report.organisation) in received]
+
+
+def test_a_report_to_a_large_audience_renders_each_distinct_view_once() -> None:
+    """Members of one restricted audience that saw the same object get one shared rendering, not one each."""
+    audience = [f"org-{i:03d}" for i in range(150)]
+    replay = replayed(report(1, "police", "r1", 0, {"car-1": {"kind": "unit", "speed": 1}}))
+    outcome = replay.apply(report(2, "police", "r2", 1, {"car-1": {"speed": 2}}, audience=audience))
+    state = replay.objects[(INCIDENT, "car-1")]
+    assert len({id(state.private[org]) for org in audience}) == 1
+    assert [e.audience for e in outcome.changes] == ["+" + ",".join(sorted([*audience, "police"]))]
+
+
+def test_a_property_that_sorts_first_keeps_the_rendering_in_key_order() -> None:
+    """A property added later but sorting before the others lands where a full rendering puts it."""
+    replay = replayed(
+        report(1, "police", "r1", 0, {"car-1": {"kind": "unit", "zeta": 1, "mid": 2}}),
+        report(2, "fire", "r2", 1, {"car-1": {"alpha": 3, "mid": 4}}),
+    )
+    state = replay.objects[(INCIDENT, "car-1")]
+    full = picture.render_content(state.facts, merge.visible_to(None), WINDOW)
+    assert full is not None
+    assert state.public.json == picture.render_json(INCIDENT, "car-1", full, 2, state.public.updated_at)
+    assert list(orjson.loads(state.public.json or b"")["properties"]) == ["alpha", "mid", "zeta"]
