@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 
 from app.api import admin, operations, picture, reports
+from app.api.intake import ReportIntake
 from app.api.responses import json_value
 from app.api.timeouts import RequestTimeout
 from app.config import Settings
@@ -37,11 +39,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings)
         hub = Hub()
         authenticator = Authenticator(db, settings)
-        follower = Follower(db, hub, settings, forget=authenticator.forget)
-        ingestor = Ingestor(db, settings, on_commit=follower.publish_local)
+        ingestor = Ingestor(db, settings)
+        follower = Follower(db, hub, settings, forget=authenticator.forget, own_pids=ingestor.server_pids)
+        ingestor.on_commit = follower.publish_local
         app.state.netcop = AppState(settings, db, ingestor, authenticator, hub, follower)
         await follower.start()
         ingestor.start()
+        # What start-up built lives as long as the process: keep it out of the collector's scans.
+        gc.freeze()
         try:
             yield
         finally:
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (reports, admin, picture, operations, stream):
         app.include_router(module.router)
     _add_error_handlers(app)
+    app.add_middleware(ReportIntake)  # inside the time limit, which wraps it
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     return app
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from app.config import Settings
 from app.db import Database
 from app.realtime.follower import Follower
 from app.realtime.hub import Hub
+from app.schemas.reports import ReportLimits
 from app.services.auth import Authenticator
 from app.services.ingest import Ingestor
 from app.services.limits import Limits
@@ -25,6 +27,10 @@ class AppState:
 
     def __post_init__(self) -> None:
         self.limits = Limits(self.settings)
+
+    @cached_property
+    def report_limits(self) -> ReportLimits:
+        return ReportLimits(self.settings.max_object_properties, self.settings.max_audience)
 
     @property
     def window_us(self) -> int:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 
-from app.api.deps import CurrentPrincipal, StateDep
+from app.api.deps import StateDep
 from app.api.responses import errors, json_value
 from app.domain import canonical
 from app.errors import BadRequest, Forbidden, Invalid, NetcopError, PayloadTooLarge
-from app.repositories import reports as reports_repo
-from app.schemas.reports import BatchIn, ReportIn, validate_report
+from app.schemas.reports import CONTRACT_LIMITS, BatchIn, ReportIn, ReportLimits, validate_report
 from app.services.audit import Caller
 from app.services.auth import Principal
 from app.services.ingest import Outcome
@@ -69,16 +70,20 @@ def _too_deep(value: Any) -> bool:
     return False
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """The request body parsed as JSON: 413 over the limit, 400 when it is not JSON or nests too deeply."""
-    declared = request.headers.get("content-length")
+async def read_body(chunks: AsyncIterator[bytes], declared: str | None, limit: int) -> bytes:
+    """The request body: 413 as soon as it is over the limit (declared or received)."""
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body exceeds {limit} bytes")
     body = bytearray()
-    async for chunk in request.stream():
+    async for chunk in chunks:
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(f"the body exceeds {limit} bytes")
+    return bytes(body)
+
+
+def parse_json(body: bytes) -> Any:
+    """The body parsed as JSON: 400 when it is not JSON or nests too deeply."""
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as error:
@@ -86,6 +91,11 @@ async def read_json(request: Request, limit: int) -> Any:
     if _too_deep(value):
         raise BadRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
     return value
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The request body parsed as JSON: 413 over the limit, 400 when it is not JSON or nests too deeply."""
+    return parse_json(await read_body(request.stream(), request.headers.get("content-length"), limit))
 
 
 def _clock(state: AppState) -> tuple[datetime, timedelta]:
@@ -97,16 +107,84 @@ async def _stored_retry(state: AppState, organisation: str, body: Any, digest: s
     body is checked again)."""
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         return None
-    async with state.db.read() as conn:
-        stored = await reports_repo.find_by_keys(conn, [(organisation, body["id"])])
-    found = stored.get((organisation, body["id"]))
-    return orjson.loads(found[1]) if found is not None and found[0] == digest else None
+    return await state.ingestor.stored_answer(organisation, body["id"], digest)
 
 
-def _answer(outcome: Outcome) -> Response:
+def _answer(outcome: Outcome) -> tuple[int, Any]:
     if outcome.error is not None:
         raise outcome.error
-    return json_value(outcome.answer, outcome.status)
+    return outcome.status, outcome.answer
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """One POST of reports as the HTTP edge received it: the header that authenticates it, its body as it
+    arrives, and the caller's address (for the audit log)."""
+
+    authorization: str | None
+    content_length: str | None
+    chunks: AsyncIterator[bytes]
+    address: str | None
+
+
+async def _sender(state: AppState, intake: Intake) -> tuple[Principal, str]:
+    principal = await state.authenticator.authenticate(intake.authorization)
+    principal.require("report")
+    if principal.organisation is None:
+        raise Forbidden("this token belongs to no organisation and cannot send reports")
+    return principal, principal.organisation
+
+
+async def accept_report(state: AppState, intake: Intake) -> tuple[int, Any]:
+    """``POST /api/v1/reports``: (status, answer) or a raised error."""
+    principal, organisation = await _sender(state, intake)
+    state.limits.reports.check(organisation)
+    body = parse_json(await read_body(intake.chunks, intake.content_length, state.settings.max_report_bytes))
+    digest = canonical.digest(body)
+    invalid = validate_report(body, *_clock(state), limits=state.report_limits)
+    if invalid is not None:
+        retry = await _stored_retry(state, organisation, body, digest)
+        if retry is None:
+            raise invalid
+        return 200, retry
+    return _answer(await state.ingestor.submit(organisation, body, digest, Caller(principal.token_id, intake.address)))
+
+
+async def accept_batch(state: AppState, intake: Intake) -> tuple[int, Any]:
+    """``POST /api/v1/reports/batch``: (200, results) or a raised error."""
+    principal, organisation = await _sender(state, intake)
+    raw = await read_body(intake.chunks, intake.content_length, state.settings.max_batch_bytes)
+    reports = _batch_reports(parse_json(raw), state.settings.max_batch_reports)
+    state.limits.reports.check(organisation, len(reports))
+    results: list[dict[str, Any] | None] = [None] * len(reports)
+    valid: list[tuple[int, dict[str, Any], str]] = []
+    now, tolerance = _clock(state)
+    for index, body in enumerate(reports):
+        digest = canonical.digest(body)
+        error = _check_one(body, index, state.settings.max_report_bytes, now, tolerance, state.report_limits)
+        if error is None:
+            valid.append((index, body, digest))
+            continue
+        retry = await _stored_retry(state, organisation, body, digest)
+        results[index] = {"status": 200, **retry} if retry else _refusal(body, error)
+    items = [(organisation, body, digest) for _, body, digest in valid]
+    outcomes = await state.ingestor.submit_many(items, Caller(principal.token_id, intake.address))
+    for (index, body, _), outcome in zip(valid, outcomes, strict=True):
+        results[index] = (
+            {"status": outcome.status, **outcome.answer}
+            if outcome.answer
+            else _refusal(body, _under_index(outcome.error, index))
+        )
+    return 200, {"results": results}
+
+
+def _request_intake(request: Request) -> Intake:
+    return Intake(request.headers.get("authorization"), request.headers.get("content-length"), request.stream(),
+                  request.client.host if request.client else None)  # fmt: skip
+
+
+# The two routes below document the reports API and serve it when the fast path (``api.intake``) is not in
+# front, e.g. under another ASGI server; with it, requests to them never reach FastAPI.
 
 
 @router.post(
@@ -120,29 +198,11 @@ def _answer(outcome: Outcome) -> Response:
         **errors(400, 401, 403, 409, 413, 422, 503),
     },
 )
-async def post_report(request: Request, state: StateDep, principal: CurrentPrincipal) -> Response:
-    principal.require("report")
-    organisation = _sender(principal.organisation)
-    state.limits.reports.check(organisation)
-    body = await read_json(request, state.settings.max_report_bytes)
-    digest = canonical.digest(body)
-    invalid = validate_report(body, *_clock(state))
-    if invalid is not None:
-        retry = await _stored_retry(state, organisation, body, digest)
-        if retry is None:
-            raise invalid
-        return json_value(retry, 200)
-    return _answer(await state.ingestor.submit(organisation, body, digest, _caller(request, principal)))
-
-
-def _caller(request: Request, principal: Principal) -> Caller:
-    return Caller(principal.token_id, request.client.host if request.client else None)
-
-
-def _sender(organisation: str | None) -> str:
-    if organisation is None:
-        raise Forbidden("this token belongs to no organisation and cannot send reports")
-    return organisation
+async def post_report(
+    request: Request, state: StateDep, authorization: Annotated[str | None, Header(description="Bearer <token>")] = None
+) -> Response:
+    status, answer = await accept_report(state, _request_intake(request))
+    return json_value(answer, status)
 
 
 @router.post(
@@ -151,32 +211,11 @@ def _sender(organisation: str | None) -> str:
     openapi_extra=_body_doc(BatchIn),
     responses=errors(400, 401, 403, 413, 422, 503),
 )
-async def post_batch(request: Request, state: StateDep, principal: CurrentPrincipal) -> Response:
-    principal.require("report")
-    organisation = _sender(principal.organisation)
-    batch = await read_json(request, state.settings.max_batch_bytes)
-    reports = _batch_reports(batch, state.settings.max_batch_reports)
-    state.limits.reports.check(organisation, len(reports))
-    results: list[dict[str, Any] | None] = [None] * len(reports)
-    valid: list[tuple[int, dict[str, Any], str]] = []
-    now, tolerance = _clock(state)
-    for index, body in enumerate(reports):
-        digest = canonical.digest(body)
-        error = _check_one(body, index, state.settings.max_report_bytes, now, tolerance)
-        if error is None:
-            valid.append((index, body, digest))
-            continue
-        retry = await _stored_retry(state, organisation, body, digest)
-        results[index] = {"status": 200, **retry} if retry else _refusal(body, error)
-    items = [(organisation, body, digest) for _, body, digest in valid]
-    outcomes = await state.ingestor.submit_many(items, _caller(request, principal))
-    for (index, body, _), outcome in zip(valid, outcomes, strict=True):
-        results[index] = (
-            {"status": outcome.status, **outcome.answer}
-            if outcome.answer
-            else _refusal(body, _under_index(outcome.error, index))
-        )
-    return json_value({"results": results})
+async def post_batch(
+    request: Request, state: StateDep, authorization: Annotated[str | None, Header(description="Bearer <token>")] = None
+) -> Response:
+    status, answer = await accept_batch(state, _request_intake(request))
+    return json_value(answer, status)
 
 
 def _batch_reports(batch: Any, limit: int) -> list[Any]:
@@ -187,10 +226,12 @@ def _batch_reports(batch: Any, limit: int) -> list[Any]:
     return batch["reports"]
 
 
-def _check_one(body: Any, index: int, max_bytes: int, now: datetime, tolerance: timedelta) -> NetcopError | None:
+def _check_one(
+    body: Any, index: int, max_bytes: int, now: datetime, tolerance: timedelta, limits: ReportLimits = CONTRACT_LIMITS
+) -> NetcopError | None:
     if len(orjson.dumps(body)) > max_bytes:
         return Invalid.at(f"reports[{index}]", f"the report exceeds {max_bytes} bytes")
-    return validate_report(body, now, tolerance, prefix=f"reports[{index}]")
+    return validate_report(body, now, tolerance, prefix=f"reports[{index}]", limits=limits)
 
 
 def _under_index(error: NetcopError | None, index: int) -> NetcopError | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from app.domain import merge
+from app.domain import geojson, merge
 from app.domain.timefmt import format_micros, parse_rfc3339, to_micros
 
 RESERVED = ("kind", "geometry", "removed")
@@ -136,6 +136,8 @@ def _put(content: dict[str, Any], name: str, merged: merge.Merged | None) -> Non
     value = merged.winner.value if merged is not None and present else None
     if name in RESERVED:
         content[name] = bool(value) if name == "removed" else value
+        if name == "geometry":  # once per geometry, for the stored extent and the stream's bbox filters
+            content["bounds"] = geojson.bounds(value) if value is not None else None
     else:
         _place(content["properties"], name, value if present else _ABSENT)
     _place(content["provenance"], name, merged.winner.provenance() if merged is not None and present else _ABSENT)
@@ -147,11 +149,11 @@ def _put(content: dict[str, Any], name: str, merged: merge.Merged | None) -> Non
 
 def render_content(facts: merge.Facts, visible: merge.Visible, window_us: int) -> dict[str, Any] | None:
     """The merged object as one viewer sees it, without its position fields (seq, updated_at); ``conflicts``
-    is keyed by property. None when the viewer sees no assertion about it."""
+    is keyed by property, ``bounds`` is the geometry's extent. None when the viewer sees no assertion about it."""
     merged = merge.merge_facts(facts, visible, window_us)
     if not merged:
         return None
-    content: dict[str, Any] = {"kind": None, "geometry": None, "properties": {}, "removed": False,
+    content: dict[str, Any] = {"kind": None, "geometry": None, "bounds": None, "properties": {}, "removed": False,
                                "provenance": {}, "conflicts": {}}  # fmt: skip
     for name, result in merged.items():
         _put(content, name, result)

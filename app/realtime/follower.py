@@ -35,8 +35,16 @@ READ_SPAN = 1000
 
 
 class Follower:
-    def __init__(self, db: Database, hub: Hub, settings: Settings, forget: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        hub: Hub,
+        settings: Settings,
+        forget: Callable[[str], None],
+        own_pids: Callable[[], set[int]] = set,
+    ) -> None:
         self._db = db
+        self._own_pids = own_pids
         self._hub = hub
         self._forget = forget
         self._settings = settings
@@ -157,7 +165,11 @@ class Follower:
         finally:
             await connection.close(timeout=1)
 
-    def _on_change(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _on_change(self, _connection: Any, pid: int, _channel: str, payload: str) -> None:
+        # This process's own commits are handed over by its writer (``publish_local``) right after they commit;
+        # their NOTIFY can arrive first, and would make the follower read back what it is about to be given.
+        if pid in self._own_pids():
+            return
         self.wake(int(payload) if payload.isdigit() else None)
 
     def _on_revoked(self, _connection: Any, _pid: int, _channel: str, token_id: str) -> None:

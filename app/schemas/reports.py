@@ -8,6 +8,7 @@ object ids, the clock). Every error carries the path of the offending value, e.g
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,17 @@ from app.errors import Invalid
 from app.schemas.common import PrintableId, Slug
 
 MAX_PROPERTY_BYTES = 8 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLimits:
+    """The configurable limits of spec section 3 (the defaults are the contract's)."""
+
+    max_object_properties: int = 1000
+    max_audience: int = 500
+
+
+CONTRACT_LIMITS = ReportLimits()
 RESERVED_PROPERTIES = ("kind", "geometry", "removed")
 Visibility = Literal["partners", "restricted", "public"]
 
@@ -56,7 +68,7 @@ class ReportIn(BaseModel):
     summary: Annotated[str, Field(max_length=10_000)] | None = None
     objects: Annotated[list[ObjectIn], Field(max_length=1000)] = []
     visibility: Visibility = "partners"
-    audience: Annotated[list[Slug], Field(max_length=200)] | None = None
+    audience: Annotated[list[Slug], Field(max_length=500)] | None = None
 
     @field_validator("observed_at")
     @classmethod
@@ -95,12 +107,14 @@ def _pydantic_details(error: ValidationError) -> list[dict[str, str]]:
     return details
 
 
-def _object_errors(index: int, entry: dict[str, Any]) -> list[tuple[str, str]]:
+def _object_errors(index: int, entry: dict[str, Any], limits: ReportLimits) -> list[tuple[str, str]]:
     base = f"objects[{index}]"
     errors: list[tuple[str, str]] = []
     if entry.get("geometry") is not None:
         errors.extend(geojson.geometry_errors(entry["geometry"], f"{base}.geometry"))
     properties = entry.get("properties") or {}
+    if len(properties) > limits.max_object_properties:
+        return [(f"{base}.properties", f"at most {limits.max_object_properties} properties in one object entry")]
     for key, value in properties.items():
         if key in RESERVED_PROPERTIES:
             errors.append((f"{base}.properties.{key}", f"'{key}' is reserved: set it on the object itself"))
@@ -113,9 +127,13 @@ def _object_errors(index: int, entry: dict[str, Any]) -> list[tuple[str, str]]:
     return errors
 
 
-def semantic_errors(body: dict[str, Any], now: datetime, future_tolerance: timedelta) -> list[tuple[str, str]]:
+def semantic_errors(
+    body: dict[str, Any], now: datetime, future_tolerance: timedelta, limits: ReportLimits = CONTRACT_LIMITS
+) -> list[tuple[str, str]]:
     """What the schema cannot check; the body has passed ``ReportIn`` already."""
     errors: list[tuple[str, str]] = []
+    if len(body.get("audience") or ()) > limits.max_audience:
+        errors.append(("audience", f"at most {limits.max_audience} organisations"))
     if parse_rfc3339(body["observed_at"]) > now + future_tolerance:
         errors.append(("observed_at", "lies more than 5 minutes in the future of the server clock"))
     visibility = body.get("visibility", "partners")
@@ -128,11 +146,17 @@ def semantic_errors(body: dict[str, Any], now: datetime, future_tolerance: timed
         if entry["id"] in seen:
             errors.append((f"objects[{index}].id", "object id appears more than once in this report"))
         seen.add(entry["id"])
-        errors.extend(_object_errors(index, entry))
+        errors.extend(_object_errors(index, entry, limits))
     return errors
 
 
-def validate_report(body: Any, now: datetime, future_tolerance: timedelta, prefix: str = "") -> Invalid | None:
+def validate_report(
+    body: Any,
+    now: datetime,
+    future_tolerance: timedelta,
+    prefix: str = "",
+    limits: ReportLimits = CONTRACT_LIMITS,
+) -> Invalid | None:
     """Checks a parsed report body; returns the 422 to answer, or None when it is valid."""
     if not isinstance(body, dict):
         return Invalid.at(prefix or "$", "a report must be a JSON object")
@@ -141,7 +165,7 @@ def validate_report(body: Any, now: datetime, future_tolerance: timedelta, prefi
     except ValidationError as error:
         details = _pydantic_details(error)
     else:
-        details = [{"path": p, "message": m} for p, m in semantic_errors(body, now, future_tolerance)]
+        details = [{"path": p, "message": m} for p, m in semantic_errors(body, now, future_tolerance, limits)]
     if not details:
         return None
     if prefix:

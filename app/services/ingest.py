@@ -1,25 +1,32 @@
 """Reports in: one writer task per process commits reports in groups (group commit).
 
-Requests validate their reports, then hand them to ``Ingestor.submit`` and wait. The writer takes whatever has
-queued up (up to ``ingest_batch_limit``) and runs ONE transaction for the group:
+Requests validate their reports, then hand them to ``Ingestor.submit`` and wait. The writer takes a group from
+the fair queue (``submissions``: one report per organisation in turn, bounded in reports and in object entries)
+and commits it in ONE transaction:
 
-1. idempotency: a stored report with the same organisation and id answers 200 (same body) or 409;
-2. a restricted report naming an unknown organisation in its audience is refused (422);
-3. the touched incidents and objects are created if new and locked, in key order;
-4. the counter row is locked and the next seqs taken (this is what makes seqs gap-free and commit-ordered,
-   across processes too: see README, design notes);
-5. each report is merged (``domain.picture``, pure) and the log, the changes and the picture are written;
-6. commit; only then are the requests answered and the realtime hub woken.
+1. idempotency, before any lock: a stored report with the same organisation and id answers 200 (same body) or
+   409 (another body);
+2. the head rows are locked and read (the fence, ``repositories.writes``); when they are what this process's
+   last commit left, the cached object and incident states are current, otherwise they are read again;
+3. a restricted report naming an unknown organisation is refused (422), as is one that would make an object's
+   merged state too large;
+4. the reports are merged in memory, each re-merging only what it touches (``domain.picture``); a large group
+   is merged in a worker thread so that the event loop keeps serving other partners;
+5. every row of the group is written in one statement (PostgreSQL) and the transaction committed; only then are
+   the requests answered and the change follower handed the changes.
 
-Committing many reports in one transaction is what lets a 2-core machine take thousands of durable reports a
-second: the cost of a commit (fsync) is shared by the group. A group that fails for a reason other than the
-database being unreachable is retried one report at a time, so that one poisonous report cannot fail others.
+Holding the head-row lock from the fence to the commit is what makes seqs gap-free and commit-ordered across
+processes, and the audit chain one chain; the lock is held for a few round trips and the in-memory merge. A
+group that fails for another reason than the database being unreachable is retried one report at a time, so
+that one poisonous report cannot fail others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,66 +35,63 @@ import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.config import Settings
-from app.db import Database, is_unreachable
-from app.domain import picture
-from app.domain.timefmt import format_micros, now_micros
-from app.errors import Conflict, Invalid, NetcopError, Unavailable
-from app.repositories import audit as audit_repo
-from app.repositories import organisations as organisations_repo
-from app.repositories import picture as picture_repo
-from app.repositories import reports as reports_repo
+from app.db import UNREACHABLE_SQLSTATES, Database, is_unreachable
+from app.domain.timefmt import now_micros
+from app.errors import Conflict, NetcopError, Unavailable
+from app.repositories import writes
 from app.services import metrics
 from app.services.audit import Caller
+from app.services.group import (
+    Committed,
+    GroupMerger,
+    MergedGroup,
+    Oversized,
+    incident_ids,
+    object_keys,
+    unknown_audience,
+)
+from app.services.submissions import FairQueue, Outcome, Submission
+from app.services.write_cache import WriteCache
 
 log = logging.getLogger(__name__)
 
-
-# What a group committed, in seq order: handed to the change follower after the commit.
-Committed = list[tuple[picture.ReportFacts, list[picture.ChangeEntry]]]
 OnCommit = Callable[[Committed], None]
+# A group with more object entries than this is merged in a worker thread: the event loop keeps its turn.
+OFFLOAD_WORK = 400
+# Objects that survive a full collection are frozen now and then, so that the collector does not scan the
+# writer's cache over and over (they are freed by reference counting when dropped).
+FREEZE_SECONDS = 10.0
 
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The answer to one report: 201 (new), 200 (retry) with ``answer``, or an error."""
-
-    status: int
-    answer: dict[str, Any] | None = None
-    error: NetcopError | None = None
-
-
-@dataclass(slots=True)
-class Submission:
-    organisation: str
-    body: dict[str, Any]
-    body_hash: str
-    caller: Caller
-    future: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.organisation, self.body["id"])
+__all__ = ["Ingestor", "Outcome", "Submission"]
 
 
 @dataclass(slots=True)
 class _Plan:
-    """A group's decisions before anything is written."""
+    """A group's decisions: accepted reports, and the answers already known."""
 
     accepted: list[Submission] = field(default_factory=list)
-    decided: dict[int, Outcome] = field(default_factory=dict)
+    decided: dict[int, Outcome] = field(default_factory=dict)  # by id(submission)
     retry_of: dict[int, Submission] = field(default_factory=dict)
+
+    def refuse(self, submission: Submission, outcome: Outcome) -> None:
+        self.accepted.remove(submission)
+        self.decided[id(submission)] = outcome
 
 
 class Ingestor:
     """The process's single writer of reports."""
 
     def __init__(self, db: Database, settings: Settings, on_commit: OnCommit | None = None) -> None:
-        self._db = db
-        self._limit = settings.ingest_batch_limit
+        self._store = writes.store_for(db, settings.effective_database_url)
+        self._cache = WriteCache(settings.writer_cache_objects, settings.writer_cache_incidents)
+        self._queue = FairQueue()
+        self._max_reports = settings.ingest_batch_limit
+        self._max_work = settings.ingest_group_work
         self._window_us = int(settings.conflict_window_seconds * 1_000_000)
-        self._on_commit = on_commit
-        self._queue: asyncio.Queue[Submission] = asyncio.Queue()
+        self._max_object_bytes = settings.max_object_bytes
+        self.on_commit = on_commit
         self._task: asyncio.Task[None] | None = None
+        self._frozen_at = time.monotonic()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="netcop-ingest")
@@ -96,8 +100,13 @@ class Ingestor:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        while not self._queue.empty():
-            self._queue.get_nowait().future.set_exception(Unavailable("the service is shutting down"))
+        for submission in self._queue.drain():
+            submission.fail(Unavailable("the service is shutting down"))
+        await self._store.close()
+
+    def server_pids(self) -> set[int]:
+        """The PostgreSQL backends the writer commits through: their change NOTIFYs need no reading back."""
+        return self._store.server_pids()
 
     async def submit(self, organisation: str, body: dict[str, Any], body_hash: str, caller: Caller) -> Outcome:
         """Stores and merges one validated report; returns once it is committed (or refused)."""
@@ -107,171 +116,154 @@ class Ingestor:
         """Like ``submit`` for several reports, answered in the same order."""
         submissions = [Submission(org, body, digest, caller) for org, body, digest in items]
         for submission in submissions:
-            self._queue.put_nowait(submission)
+            self._queue.put(submission)
         return list(await asyncio.gather(*(s.future for s in submissions)))
+
+    async def stored_answer(self, organisation: str, report_id: str, body_hash: str) -> dict[str, Any] | None:
+        """The stored answer of a report with this id and body, if there is one (a retry)."""
+        try:
+            stored = await self._store.stored_reports([(organisation, report_id)])
+        except Exception as error:
+            if _failure(error) == "unreachable":
+                raise Unavailable("the database cannot be reached") from error
+            raise
+        found = stored.get((organisation, report_id))
+        if found is None or found[0] != body_hash:
+            return None
+        answer: dict[str, Any] = orjson.loads(found[1])
+        return answer
 
     async def _run(self) -> None:
         while True:
-            group = [await self._queue.get()]
-            while len(group) < self._limit and not self._queue.empty():
-                group.append(self._queue.get_nowait())
+            group = await self._queue.take(self._max_reports, self._max_work)
             await self._commit_group(group)
+            self._freeze_survivors()
+
+    def _freeze_survivors(self) -> None:
+        if time.monotonic() - self._frozen_at > FREEZE_SECONDS:
+            self._frozen_at = time.monotonic()
+            gc.freeze()
 
     async def _commit_group(self, group: list[Submission]) -> None:
         try:
             outcomes = await self._commit_with_retries(group)
         except Unavailable as error:
-            _fail(group, error)
+            for submission in group:
+                submission.fail(error)
         except Exception:
             if len(group) == 1:
                 log.exception("report %s of %s could not be stored", group[0].body["id"], group[0].organisation)
-                _fail(group, NetcopError("the report could not be stored"))
+                group[0].fail(NetcopError("the report could not be stored"))
                 return
             for submission in group:
                 await self._commit_group([submission])
         else:
             for submission, outcome in zip(group, outcomes, strict=True):
-                if not submission.future.done():
-                    submission.future.set_result(outcome)
+                submission.answer(outcome)
 
     async def _commit_with_retries(self, group: list[Submission]) -> list[Outcome]:
         for attempt in range(5):
             try:
                 return await self._commit(group)
-            except IntegrityError:
-                # Another process stored one of these ids after we looked: look again.
-                if attempt == 4:
-                    raise
-            except DBAPIError as error:
-                if is_unreachable(error) or _is_connection_error(error):
+            except Exception as error:
+                kind = _failure(error)
+                if kind == "unreachable":
                     raise Unavailable("the database cannot be reached") from error
-                if not _is_transient(error) or attempt == 4:
+                # "stored": another process stored one of these ids after we looked: look again.
+                if kind not in ("stored", "transient") or attempt == 4:
                     raise
-            except OSError as error:
-                raise Unavailable("the database cannot be reached") from error
         raise AssertionError("unreachable")
 
     async def _commit(self, group: list[Submission]) -> list[Outcome]:
-        async with self._db.write() as conn:
-            plan = await self._plan(conn, group)
-            answers: dict[int, dict[str, Any]] = {}
-            committed: Committed = []
-            if plan.accepted:
-                answers, committed = await self._store(conn, plan.accepted)
-        metrics.record_group(len(group), len(plan.accepted))
-        if committed and self._on_commit is not None:
-            self._on_commit(committed)
-        return [self._outcome(i, s, plan, answers) for i, s in enumerate(group)]
+        stored = await self._store.stored_reports([s.key for s in group])
+        plan = _plan(group, stored)
+        merged = await self._write(plan) if plan.accepted else None
+        metrics.record_group(len(group), len(plan.accepted) if merged else 0)
+        if merged is not None and self.on_commit is not None:
+            self.on_commit(merged.committed)
+        return [_outcome(s, plan, merged) for s in group]
 
-    @staticmethod
-    def _outcome(index: int, submission: Submission, plan: _Plan, answers: dict[int, dict[str, Any]]) -> Outcome:
-        if index in plan.decided:
-            return plan.decided[index]
-        original = plan.retry_of.get(index)
-        if original is not None:
-            return Outcome(200, answers[id(original)])
-        return Outcome(201, answers[id(submission)])
+    async def _write(self, plan: _Plan) -> MergedGroup | None:
+        while True:
+            try:
+                return await self._write_once(plan)
+            except Oversized as refusal:
+                self._cache.forget()  # the merge changed cached states before it was refused
+                plan.refuse(refusal.submission, Outcome(422, error=refusal.error))
+            except BaseException:
+                self._cache.forget()
+                raise
 
-    async def _plan(self, conn: Any, group: list[Submission]) -> _Plan:
-        plan = _Plan()
-        stored = await reports_repo.find_by_keys(conn, [s.key for s in group])
-        audience_ids = {org for s in group for org in s.body.get("audience") or ()}
-        known_orgs = await organisations_repo.existing_ids(conn, audience_ids)
-        in_group: dict[tuple[str, str], Submission] = {}
-        for index, submission in enumerate(group):
-            if submission.key in stored:
-                body_hash, answer = stored[submission.key]
-                plan.decided[index] = _retry_or_conflict(submission, body_hash, orjson.loads(answer))
-            elif submission.key in in_group:
-                earlier = in_group[submission.key]
-                if earlier.body_hash == submission.body_hash:
-                    plan.retry_of[index] = earlier
-                else:
-                    plan.decided[index] = Outcome(409, error=_conflict(submission))
-            elif (unknown := _unknown_audience(submission, known_orgs)) is not None:
-                plan.decided[index] = Outcome(422, error=unknown)
+    async def _write_once(self, plan: _Plan) -> MergedGroup | None:
+        async with self._store.transaction() as tx:
+            fence = await tx.fence()
+            self._cache.align(fence)
+            await self._check_audiences(tx, plan)
+            if not plan.accepted:
+                return None
+            merger = GroupMerger(self._cache, self._window_us, self._max_object_bytes, await self._load(tx, plan))
+            if sum(s.work for s in plan.accepted) > OFFLOAD_WORK:
+                merged = await asyncio.to_thread(merger.merge, plan.accepted, fence, now_micros())
             else:
-                in_group[submission.key] = submission
-                plan.accepted.append(submission)
-        return plan
+                merged = merger.merge(plan.accepted, fence, now_micros())
+            assert merged.fence is not None
+            await tx.write(merged.rows, merged.fence)
+        self._cache.committed(merged.fence)
+        return merged
 
-    async def _store(self, conn: Any, accepted: list[Submission]) -> tuple[dict[int, dict[str, Any]], Committed]:
-        incident_facts = await picture_repo.lock_incidents(conn, (s.body["incident"] for s in accepted))
-        keys = [(s.body["incident"], o["id"]) for s in accepted for o in s.body.get("objects", [])]
-        states = await picture_repo.lock_objects(conn, keys)
-        last_seq, received_at = await reports_repo.take_seqs(conn, len(accepted), now_micros())
-        await reports_repo.notify(conn, "netcop_changes", str(last_seq))
-        rows = _Rows()
-        answers: dict[int, dict[str, Any]] = {}
-        committed: Committed = []
-        for offset, submission in enumerate(accepted):
-            seq = last_seq - len(accepted) + 1 + offset
-            facts = picture.report_facts(submission.body, seq=seq, organisation=submission.organisation,
-                                         received_at=received_at)  # fmt: skip
-            objects = {e.id: states[(facts.incident, e.id)] for e in facts.objects}
-            outcome = picture.apply_report(objects, incident_facts[facts.incident], facts, self._window_us)
-            answers[id(submission)] = rows.add(submission, facts, outcome)
-            committed.append((facts, outcome.changes))
-        await reports_repo.append(conn, rows.reports, rows.audience, rows.mentions, rows.changes)
-        await audit_repo.append(conn, rows.audit)
-        await picture_repo.save_objects(conn, list(states.values()))
-        await picture_repo.save_incidents(conn, incident_facts)
-        return answers, committed
+    async def _check_audiences(self, tx: writes.WriteTransaction, plan: _Plan) -> None:
+        named = {org for s in plan.accepted for org in s.body.get("audience") or ()}
+        unknown = named - self._cache.organisations
+        if unknown:
+            self._cache.organisations |= await tx.existing_organisations(sorted(unknown))
+        for submission in list(plan.accepted):
+            error = unknown_audience(submission, self._cache.organisations)
+            if error is not None:
+                plan.refuse(submission, Outcome(422, error=error))
+
+    async def _load(self, tx: writes.WriteTransaction, plan: _Plan) -> set[writes.Key]:
+        """Reads the states the cache lacks; returns the objects that are not stored yet."""
+        missing = self._cache.missing_objects(object_keys(plan.accepted))
+        loaded = await tx.load_objects(missing) if missing else {}
+        self._cache.objects.update(loaded)
+        incidents = self._cache.missing_incidents(incident_ids(plan.accepted))
+        if incidents:
+            self._cache.incidents.update(await tx.load_incidents(incidents))
+        return set(missing) - loaded.keys()
 
 
-@dataclass(slots=True)
-class _Rows:
-    """The rows a group appends to the logs."""
+def _plan(group: list[Submission], stored: dict[writes.Key, tuple[str, str]]) -> _Plan:
+    plan = _Plan()
+    in_group: dict[writes.Key, Submission] = {}
+    for submission in group:
+        if submission.key in stored:
+            body_hash, answer = stored[submission.key]
+            plan.decided[id(submission)] = _retry_or_conflict(submission, body_hash, orjson.loads(answer))
+        elif submission.key in in_group:
+            earlier = in_group[submission.key]
+            if earlier.body_hash == submission.body_hash:
+                plan.retry_of[id(submission)] = earlier
+            else:
+                plan.decided[id(submission)] = Outcome(409, error=_conflict(submission))
+        else:
+            in_group[submission.key] = submission
+            plan.accepted.append(submission)
+    return plan
 
-    reports: list[dict[str, Any]] = field(default_factory=list)
-    audience: list[dict[str, Any]] = field(default_factory=list)
-    mentions: list[dict[str, Any]] = field(default_factory=list)
-    changes: list[dict[str, Any]] = field(default_factory=list)
-    audit: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, submission: Submission, facts: picture.ReportFacts, outcome: picture.ReportOutcome) -> dict[str, Any]:
-        answer = {
-            "id": facts.report,
-            "organisation": facts.organisation,
-            "incident": facts.incident,
-            "seq": facts.seq,
-            "received_at": format_micros(facts.received_at),
-            "changed": outcome.changed,
-        }
-        self.reports.append(
-            {
-                "seq": facts.seq,
-                "organisation_id": facts.organisation,
-                "report_id": facts.report,
-                "incident_id": facts.incident,
-                "visibility": submission.body.get("visibility", "partners"),
-                "observed_at": facts.observed_at,
-                "received_at": facts.received_at,
-                "body": orjson.dumps(submission.body).decode(),
-                "body_hash": submission.body_hash,
-                "answer": orjson.dumps(answer).decode(),
-            }
-        )
-        self.audience.extend({"seq": facts.seq, "organisation_id": o} for o in sorted(facts.audience or ()))
-        self.mentions.extend(
-            {"incident_id": facts.incident, "object_id": e.id, "seq": facts.seq} for e in facts.objects
-        )
-        self.changes.extend(
-            {"seq": facts.seq, "position": i, "object_id": c.object_id, "audience": c.audience, "json": c.json.decode()}
-            for i, c in enumerate(outcome.changes)
-        )
-        self.audit.append(
-            {
-                "at": facts.received_at,
-                "actor": submission.caller.token_id,
-                "organisation_id": facts.organisation,
-                "action": "report.accepted",
-                "subject": f"{facts.organisation}/{facts.report}",
-                "address": submission.caller.address,
-                "details": {"seq": facts.seq, "incident": facts.incident},
-            }
-        )
-        return answer
+def _outcome(submission: Submission, plan: _Plan, merged: MergedGroup | None) -> Outcome:
+    original = plan.retry_of.get(id(submission))
+    if original is not None:
+        refused = plan.decided.get(id(original))
+        if refused is not None:
+            return refused
+        assert merged is not None
+        return Outcome(200, merged.answers[id(original)])
+    decided = plan.decided.get(id(submission))
+    if decided is not None:
+        return decided
+    assert merged is not None
+    return Outcome(201, merged.answers[id(submission)])
 
 
 def _retry_or_conflict(submission: Submission, stored_hash: str, answer: dict[str, Any]) -> Outcome:
@@ -284,26 +276,26 @@ def _conflict(submission: Submission) -> Conflict:
     return Conflict(f"report id '{submission.body['id']}' was already used by this organisation with another body")
 
 
-def _unknown_audience(submission: Submission, known: set[str]) -> Invalid | None:
-    details = [
-        {"path": f"audience[{i}]", "message": f"unknown organisation '{org}'"}
-        for i, org in enumerate(submission.body.get("audience") or ())
-        if org not in known
-    ]
-    return Invalid("the report is invalid", details) if details else None
+def _failure(error: BaseException) -> str | None:
+    """What a failed commit means: "unreachable" (503), "stored" (a unique key raced), "transient" (try again),
+    or None (a bug or a poisonous report)."""
+    if isinstance(error, OSError | ConnectionError):
+        return "unreachable"
+    if isinstance(error, DBAPIError):
+        if is_unreachable(error) or _mentions(error.orig, ("connection", "connect", "closed", "terminat")):
+            return "unreachable"
+        if isinstance(error, IntegrityError):
+            return "stored"
+        return "transient" if _mentions(error.orig, ("deadlock", "serializ", "locked", "busy")) else None
+    sqlstate = str(getattr(error, "sqlstate", "") or "")  # asyncpg's own errors, from the PostgreSQL store
+    if sqlstate.startswith(UNREACHABLE_SQLSTATES) or type(error).__name__ in _ASYNCPG_LOST:
+        return "unreachable"
+    return {"23505": "stored", "40001": "transient", "40P01": "transient"}.get(sqlstate)
 
 
-def _fail(group: list[Submission], error: NetcopError) -> None:
-    for submission in group:
-        if not submission.future.done():
-            submission.future.set_exception(error)
+_ASYNCPG_LOST = frozenset({"ConnectionDoesNotExistError", "InterfaceError", "InternalClientError"})
 
 
-def _is_connection_error(error: DBAPIError) -> bool:
-    text = f"{type(error.orig).__name__} {error.orig}".lower()
-    return any(word in text for word in ("connection", "connect", "closed", "terminat", "shutdown"))
-
-
-def _is_transient(error: DBAPIError) -> bool:
-    text = f"{type(error.orig).__name__} {error.orig}".lower()
-    return any(word in text for word in ("deadlock", "serializ", "locked", "busy"))
+def _mentions(error: Any, words: tuple[str, ...]) -> bool:
+    text = f"{type(error).__name__} {error}".lower()
+    return any(word in text for word in words)

@@ -1,0 +1,66 @@
+"""What the writer of one process keeps in memory between group commits.
+
+The states of recently written objects (facts and views, with their renderings), incident facts and the known
+organisations. The cache is valid only while the store's fence (``repositories.writes.Fence``) is the one this
+process's last commit left: a fence that moved means another process (or an admin action) wrote, and the cached
+states are dropped and read again. A group that fails drops them too, since its merge changed them in place.
+Objects are kept in least-recently-written order and the oldest are dropped beyond the bound.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from app.domain import merge, picture
+from app.repositories.writes import Fence, Key
+
+
+class WriteCache:
+    def __init__(self, max_objects: int, max_incidents: int) -> None:
+        self._max_objects = max_objects
+        self._max_incidents = max_incidents
+        self.fence: Fence | None = None
+        self.objects: OrderedDict[Key, picture.ObjectState] = OrderedDict()
+        self.incidents: dict[str, merge.Facts] = {}
+        # Organisations are never deleted, so what is known stays true whatever the fence says.
+        self.organisations: set[str] = set()
+
+    def align(self, fence: Fence) -> bool:
+        """Takes the fence read under lock; drops the cached states when it moved. Returns whether they were
+        still current."""
+        if fence == self.fence:
+            return True
+        self.objects.clear()
+        self.incidents.clear()
+        self.fence = fence
+        return False
+
+    def forget(self) -> None:
+        """Drops every cached state (after a group that did not commit, or whose outcome is unknown)."""
+        self.fence = None
+        self.objects.clear()
+        self.incidents.clear()
+
+    def missing_objects(self, keys: Iterable[Key]) -> list[Key]:
+        return [key for key in dict.fromkeys(keys) if key not in self.objects]
+
+    def missing_incidents(self, ids: Iterable[str]) -> list[str]:
+        return [i for i in dict.fromkeys(ids) if i not in self.incidents]
+
+    def object(self, key: Key) -> picture.ObjectState:
+        """The cached state, marked as just used; a new, empty one when the store has none either."""
+        state = self.objects.get(key)
+        if state is None:
+            state = self.objects[key] = picture.ObjectState(key[0], key[1])
+        else:
+            self.objects.move_to_end(key)
+        return state
+
+    def committed(self, fence: Fence) -> None:
+        """The group committed and left ``fence``: keeps the states, within the bounds."""
+        self.fence = fence
+        while len(self.objects) > self._max_objects:
+            self.objects.popitem(last=False)
+        if len(self.incidents) > self._max_incidents:
+            self.incidents.clear()
