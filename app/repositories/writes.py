@@ -90,8 +90,6 @@ class WriteTransaction(Protocol):
     async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
         """The stored facts of those of the incidents that exist."""
 
-    async def existing_organisations(self, ids: Sequence[str]) -> set[str]: ...
-
     async def write(self, rows: GroupRows, fence: Fence) -> None:
         """Writes the group and moves the head rows to ``fence``."""
 
@@ -99,6 +97,8 @@ class WriteTransaction(Protocol):
 class WriteStore(Protocol):
     async def stored_reports(self, keys: Sequence[Key]) -> dict[Key, tuple[str, str]]:
         """(body_hash, answer) of the stored reports among (organisation, report id) keys."""
+
+    async def existing_organisations(self, ids: Sequence[str]) -> set[str]: ...
 
     def transaction(self) -> Any:
         """An async context manager giving a ``WriteTransaction``, committed when the block ends cleanly."""
@@ -230,6 +230,15 @@ class PostgresStore:
             raise
         return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
+    async def existing_organisations(self, ids: Sequence[str]) -> set[str]:
+        conn = await self._connection()
+        try:
+            rows = await conn.fetch("SELECT id FROM organisations WHERE id = ANY($1::text[])", list(ids))
+        except BaseException:
+            await self._discard()
+            raise
+        return {r[0] for r in rows}
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
         conn = await self._connection()
@@ -269,10 +278,6 @@ class _PostgresTransaction:
     async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
         rows = await self._conn.fetch("SELECT id, facts FROM incidents WHERE id = ANY($1::text[])", list(ids))
         return {r[0]: orjson.loads(r[1]) for r in rows}
-
-    async def existing_organisations(self, ids: Sequence[str]) -> set[str]:
-        rows = await self._conn.fetch("SELECT id FROM organisations WHERE id = ANY($1::text[])", list(ids))
-        return {r[0] for r in rows}
 
     async def write(self, rows: GroupRows, fence: Fence) -> None:
         arguments = [
@@ -333,6 +338,10 @@ class SqlStore:
                 found.update({(organisation, r[0]): (r[1], r[2]) for r in await conn.execute(statement)})
         return found
 
+    async def existing_organisations(self, ids: Sequence[str]) -> set[str]:
+        async with self._db.read() as conn:
+            return await organisations_repo.existing_ids(conn, set(ids))
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqlTransaction]:
         async with self._db.write() as conn:
@@ -369,9 +378,6 @@ class _SqlTransaction:
         c = incidents_table.c
         rows = await self._conn.execute(select(c.id, c.facts).where(c.id.in_(list(ids))))
         return {r[0]: orjson.loads(r[1]) for r in rows}
-
-    async def existing_organisations(self, ids: Sequence[str]) -> set[str]:
-        return await organisations_repo.existing_ids(self._conn, set(ids))
 
     async def write(self, rows: GroupRows, fence: Fence) -> None:
         conn = self._conn

@@ -81,7 +81,14 @@ class _Plan:
 class Ingestor:
     """The process's single writer of reports."""
 
-    def __init__(self, db: Database, settings: Settings, on_commit: OnCommit | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        on_commit: OnCommit | None = None,
+        clock: Callable[[], int] = now_micros,
+    ) -> None:
+        self._clock = clock  # the receiving time, in microseconds (the differential test sets its own)
         self._store = writes.store_for(db, settings.effective_database_url)
         self._cache = WriteCache(settings.writer_cache_objects, settings.writer_cache_incidents)
         self._queue = FairQueue()
@@ -176,7 +183,7 @@ class Ingestor:
 
     async def _commit(self, group: list[Submission]) -> list[Outcome]:
         stored = await self._store.stored_reports([s.key for s in group])
-        plan = _plan(group, stored)
+        plan = _plan(group, stored, await self._known_organisations(group))
         merged = await self._write(plan) if plan.accepted else None
         metrics.record_group(len(group), len(plan.accepted) if merged else 0)
         if merged is not None and self.on_commit is not None:
@@ -198,28 +205,24 @@ class Ingestor:
         async with self._store.transaction() as tx:
             fence = await tx.fence()
             self._cache.align(fence)
-            await self._check_audiences(tx, plan)
-            if not plan.accepted:
-                return None
             merger = GroupMerger(self._cache, self._window_us, self._max_object_bytes, await self._load(tx, plan))
             if sum(s.work for s in plan.accepted) > OFFLOAD_WORK:
-                merged = await asyncio.to_thread(merger.merge, plan.accepted, fence, now_micros())
+                merged = await asyncio.to_thread(merger.merge, plan.accepted, fence, self._clock())
             else:
-                merged = merger.merge(plan.accepted, fence, now_micros())
+                merged = merger.merge(plan.accepted, fence, self._clock())
             assert merged.fence is not None
             await tx.write(merged.rows, merged.fence)
         self._cache.committed(merged.fence)
         return merged
 
-    async def _check_audiences(self, tx: writes.WriteTransaction, plan: _Plan) -> None:
-        named = {org for s in plan.accepted for org in s.body.get("audience") or ()}
+    async def _known_organisations(self, group: list[Submission]) -> set[str]:
+        """The known organisations, with those named in the group's audiences looked up when new to the cache
+        (organisations are never deleted, so what was found stays true)."""
+        named = {org for s in group for org in s.body.get("audience") or ()}
         unknown = named - self._cache.organisations
         if unknown:
-            self._cache.organisations |= await tx.existing_organisations(sorted(unknown))
-        for submission in list(plan.accepted):
-            error = unknown_audience(submission, self._cache.organisations)
-            if error is not None:
-                plan.refuse(submission, Outcome(422, error=error))
+            self._cache.organisations |= await self._store.existing_organisations(sorted(unknown))
+        return self._cache.organisations
 
     async def _load(self, tx: writes.WriteTransaction, plan: _Plan) -> set[writes.Key]:
         """Reads the states the cache lacks; returns the objects that are not stored yet."""
@@ -232,13 +235,15 @@ class Ingestor:
         return set(missing) - loaded.keys()
 
 
-def _plan(group: list[Submission], stored: dict[writes.Key, tuple[str, str]]) -> _Plan:
+def _plan(group: list[Submission], stored: dict[writes.Key, tuple[str, str]], known: set[str]) -> _Plan:
     plan = _Plan()
     in_group: dict[writes.Key, Submission] = {}
     for submission in group:
         if submission.key in stored:
             body_hash, answer = stored[submission.key]
             plan.decided[id(submission)] = _retry_or_conflict(submission, body_hash, orjson.loads(answer))
+        elif submission.key not in in_group and (unknown := unknown_audience(submission, known)) is not None:
+            plan.decided[id(submission)] = Outcome(422, error=unknown)
         elif submission.key in in_group:
             earlier = in_group[submission.key]
             if earlier.body_hash == submission.body_hash:

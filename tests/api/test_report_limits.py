@@ -1,0 +1,84 @@
+"""The input limits of spec section 3 (amended): properties per object entry, an object's merged size, the
+audience; each configurable, 422 beyond with the path, and nothing of a refused report stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import ADMIN, report
+
+
+@pytest.fixture
+async def small_limits(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A service with small limits: 5 properties per entry, 2 KiB per object, an audience of 3."""
+    limits = {"max_object_properties": 5, "max_object_bytes": 2048, "max_audience": 3}
+    app: FastAPI = create_app(settings.model_copy(update=limits))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://netcop.test") as client:
+            yield client
+
+
+async def _token(client: httpx.AsyncClient, org: str) -> dict[str, str]:
+    body = {"id": org, "name": org, "discipline": "other", "country": "NL"}
+    assert (await client.post("/api/v1/organisations", json=body, headers=ADMIN)).status_code == 201
+    issued = await client.post(f"/api/v1/organisations/{org}/tokens", json={"roles": ["report", "read"]}, headers=ADMIN)
+    return {"Authorization": f"Bearer {issued.json()['token']}"}
+
+
+def _paths(response: httpx.Response) -> list[str]:
+    return [d["path"] for d in response.json()["error"]["details"]]
+
+
+async def test_the_contract_limits_hold_by_default(client: httpx.AsyncClient) -> None:
+    """1,001 properties in one entry and an audience of 501 are refused with their paths."""
+    headers = await _token(client, "politie")
+    many = report("r1", {"id": "o", "properties": {f"p{i}": i for i in range(1001)}})
+    response = await client.post("/api/v1/reports", json=many, headers=headers)
+    assert response.status_code == 422
+    assert _paths(response) == ["objects[0].properties"]
+    crowd = report("r2", {"id": "o", "kind": "unit"}, visibility="restricted", audience=[f"o-{i}" for i in range(501)])
+    response = await client.post("/api/v1/reports", json=crowd, headers=headers)
+    assert response.status_code == 422
+    assert "audience" in _paths(response)[0]
+
+
+async def test_configured_limits_refuse_with_the_path_and_store_nothing(small_limits: httpx.AsyncClient) -> None:
+    """Over each configured limit: 422 naming the path; the picture and the log stay as they were."""
+    headers = await _token(small_limits, "politie")
+    for org in ("brandweer", "ghor", "gemeente"):
+        await _token(small_limits, org)
+    six = report("r1", {"id": "o", "properties": {f"p{i}": i for i in range(6)}})
+    assert _paths(await small_limits.post("/api/v1/reports", json=six, headers=headers)) == ["objects[0].properties"]
+    crowd = report("r2", {"id": "o", "kind": "unit"}, visibility="restricted",
+                   audience=["brandweer", "ghor", "gemeente", "politie"])  # fmt: skip
+    assert _paths(await small_limits.post("/api/v1/reports", json=crowd, headers=headers)) == ["audience"]
+    log = await small_limits.get("/api/v1/reports", headers=headers)
+    assert log.json()["reports"] == []
+
+
+async def test_a_report_that_would_make_an_object_too_large_is_refused_alone(
+    small_limits: httpx.AsyncClient,
+) -> None:
+    """The merged state is checked as it would become: the growing report gets 422 at its object, the reports
+    committed with it and before it stand, and the object keeps its last accepted state."""
+    headers = await _token(small_limits, "politie")
+    first = report("r1", {"id": "o", "kind": "unit", "properties": {"note": "x" * 600}})
+    assert (await small_limits.post("/api/v1/reports", json=first, headers=headers)).status_code == 201
+    batch = {"reports": [
+        report("r2", {"id": "other", "kind": "unit"}),
+        report("r3", {"id": "o", "properties": {"more": "y" * 1500}}, observed_at="2026-11-27T14:05:00+01:00"),
+        report("r4", {"id": "o", "properties": {"n": 1}}, observed_at="2026-11-27T14:06:00+01:00"),
+    ]}  # fmt: skip
+    results = (await small_limits.post("/api/v1/reports/batch", json=batch, headers=headers)).json()["results"]
+    assert [r["status"] for r in results] == [201, 422, 201]
+    assert results[1]["error"]["details"][0]["path"] == "reports[1].objects[0]"
+    obj = (await small_limits.get("/api/v1/incidents/flood-test/objects/o", headers=headers)).json()
+    assert "more" not in obj["properties"]
+    assert obj["properties"]["n"] == 1
