@@ -9,16 +9,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
-from app.api import admin, operations, picture, reports
+from app.api import admin, failures, operations, picture, reports
 from app.api.intake import ReportIntake
 from app.api.responses import json_value
 from app.api.timeouts import RequestTimeout
 from app.config import Settings
-from app.db import Database, is_unreachable
-from app.errors import BadRequest, Invalid, NetcopError, TooManyRequests, Unavailable
+from app.db import Database
+from app.errors import BadRequest, NetcopError, TooManyRequests
 from app.realtime import stream
 from app.realtime.follower import Follower
 from app.realtime.hub import Hub
@@ -89,36 +89,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         body = {"error": {"code": code, "message": str(error.detail), "details": []}}
         return json_value(body, error.status_code)
 
-    @app.exception_handler(OperationalError)
-    async def _database(_: Request, error: OperationalError) -> Response:
-        log.warning("database unavailable: %s", error.orig)
-        return _error_response(Unavailable("the database cannot be reached"))
-
+    # DBAPIError and OSError apart from Exception: Starlette re-raises what the Exception handler answers, and
+    # uvicorn then drops the connection, so a client would get a reset instead of the 503.
     @app.exception_handler(DBAPIError)
-    async def _dbapi(_: Request, error: DBAPIError) -> Response:
-        return _error_response(_database_error(error))
-
-    # Not in the Exception handler: Starlette re-raises what that one answers, and uvicorn then drops the
-    # connection, so a client would get a reset instead of the 503 (asyncpg's refused connect is an OSError).
     @app.exception_handler(OSError)
-    async def _unreachable(_: Request, error: OSError) -> Response:
-        log.warning("database unreachable: %r", error)
-        return _error_response(Unavailable("the database cannot be reached"))
-
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> Response:
-        log.exception("unexpected error")
-        return _error_response(NetcopError("internal error"))
-
-
-def _database_error(error: DBAPIError) -> NetcopError:
-    """What a database error means for the caller."""
-    if is_unreachable(error):
-        return Unavailable("the database cannot be reached")
-    if getattr(error.orig, "sqlstate", None) in ("22021", "22P05"):  # PostgreSQL cannot store a NUL in text
-        return Invalid.at("$", "text must not contain NUL (\\u0000) characters")
-    log.exception("database error")
-    return NetcopError("internal error")
+        return _error_response(failures.netcop_error(error))
 
 
 def _error_response(error: NetcopError) -> Response:

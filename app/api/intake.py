@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api import reports
+from app.api import failures, reports
 from app.errors import NetcopError, TooManyRequests
 from app.state import AppState
 
@@ -43,7 +43,8 @@ class ReportIntake:
                                 _chunks(receive), _address(scope))  # fmt: skip
         try:
             status, answer = await handler(state, intake)
-        except NetcopError as error:
+        except Exception as exception:
+            error = exception if isinstance(exception, NetcopError) else failures.netcop_error(exception)
             await _send(send, error.status, orjson.dumps(error.body()), _error_headers(error))
             return
         await _send(send, status, orjson.dumps(answer), [])

@@ -38,6 +38,7 @@ from app.config import Settings
 from app.db import UNREACHABLE_SQLSTATES, Database, is_unreachable
 from app.domain.timefmt import now_micros
 from app.errors import Conflict, NetcopError, Unavailable
+from app.repositories import reports as reports_repo
 from app.repositories import writes
 from app.services import metrics
 from app.services.audit import Caller
@@ -89,6 +90,7 @@ class Ingestor:
         clock: Callable[[], int] = now_micros,
     ) -> None:
         self._clock = clock  # the receiving time, in microseconds (the differential test sets its own)
+        self._db = db
         self._store = writes.store_for(db, settings.effective_database_url)
         self._cache = WriteCache(settings.writer_cache_objects, settings.writer_cache_incidents)
         self._queue = FairQueue()
@@ -127,13 +129,10 @@ class Ingestor:
         return list(await asyncio.gather(*(s.future for s in submissions)))
 
     async def stored_answer(self, organisation: str, report_id: str, body_hash: str) -> dict[str, Any] | None:
-        """The stored answer of a report with this id and body, if there is one (a retry)."""
-        try:
-            stored = await self._store.stored_reports([(organisation, report_id)])
-        except Exception as error:
-            if _failure(error) == "unreachable":
-                raise Unavailable("the database cannot be reached") from error
-            raise
+        """The stored answer of a report with this id and body, if there is one (a retry). Read through the
+        service's read pool: the writer's own connection serves only the writer task."""
+        async with self._db.read() as conn:
+            stored = await reports_repo.find_by_keys(conn, [(organisation, report_id)])
         found = stored.get((organisation, report_id))
         if found is None or found[0] != body_hash:
             return None
