@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain import picture
+from app.domain import geojson, picture
 from app.realtime.protocol import text_frame
 from app.repositories import reports as reports_repo
 
@@ -16,13 +16,14 @@ from app.repositories import reports as reports_repo
 class Entry:
     """One object's new state in a change, and who sees it. Parsed only when a filter needs to look inside."""
 
-    __slots__ = ("_parsed", "audience", "json", "object_id")
+    __slots__ = ("_in_box", "_parsed", "audience", "json", "object_id")
 
     def __init__(self, object_id: str, audience: str, json: bytes) -> None:
         self.object_id = object_id
         self.audience = audience
         self.json = json
         self._parsed: dict[str, Any] | None = None
+        self._in_box: dict[geojson.Bbox, bool] | None = None
 
     def _field(self, name: str) -> Any:
         if self._parsed is None:
@@ -42,6 +43,17 @@ class Entry:
     def geometry(self) -> dict[str, Any] | None:
         geometry: dict[str, Any] | None = self._field("geometry")
         return geometry
+
+    def intersects(self, bbox: geojson.Bbox) -> bool:
+        """Whether the geometry meets the box: computed once per entry and box, however many streams watch that
+        box (a polygon of many vertices costs its test once, not once per subscriber)."""
+        if self._in_box is None:
+            self._in_box = {}
+        inside = self._in_box.get(bbox)
+        if inside is None:
+            geometry = self.geometry
+            inside = self._in_box[bbox] = geometry is not None and geojson.intersects(geometry, bbox)
+        return inside
 
 
 class Change:

@@ -34,10 +34,10 @@ class StreamFilter:
         """Whether objects can leave this filter (then leaving objects are sent once more)."""
         return bool(self.kinds) or self.bbox is not None
 
-    def admits(self, kind: str | None, geometry: dict[str, object] | None) -> bool:
-        if self.kinds and kind not in self.kinds:
+    def admits(self, entry: Entry) -> bool:
+        if self.kinds and entry.kind not in self.kinds:
             return False
-        return self.bbox is None or (geometry is not None and geojson.intersects(geometry, self.bbox))
+        return self.bbox is None or entry.intersects(self.bbox)
 
 
 @dataclass(eq=False)
@@ -139,7 +139,7 @@ class Subscriber:
         if not self.filter.narrows:
             return True
         key = (incident, entry.object_id)
-        if self.filter.admits(entry.kind, entry.geometry) and not entry.removed:
+        if self.filter.admits(entry) and not entry.removed:
             self.inside.add(key)
             return True
         if key in self.inside:  # leaving (or removed): sent once more so that the client drops it
