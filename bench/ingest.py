@@ -52,7 +52,7 @@ ADMIN_TOKEN = "bench-admin-token-" + os.urandom(16).hex()
 ORGANISATION = "bench-veiligheidsregio"
 OBSERVED_AT = "2026-01-15T14:03:00+01:00"
 BENCH_DB_MARK = ""  # " <db name> " as it appears in a backend's process title, set at start
-TARGETS = {"single": 5_000.0, "single_p99_ms": 25.0, "batch": 50_000.0, "picture_ms": 300.0}
+TARGETS = {"single": 5_000.0, "single_p99_ms": 25.0, "batch": 8_000.0, "picture_ms": 300.0}  # issue 7
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -781,7 +781,7 @@ def summary(args: argparse.Namespace, figures: dict[str, Any]) -> None:
     if "baseline" in figures and "single" in figures:
         ratio = figures["single"].rps / figures["baseline"].rps
         print(f"  {'bare FastAPI+asyncpg endpoint (same run)':<44} {figures['baseline'].rps:>10,.1f} reports/s   "
-              f"netcop / bare = {ratio:.2f}x (must be > 1)")  # fmt: skip
+              f"netcop / bare = {ratio:.2f}x (must be >= 1.5)")  # fmt: skip
     if "batch" in figures:
         print(verdict("batch POST (100/request) reports/s", figures["batch"], TARGETS["batch"], True, "reports/s"))
     if "picture" in figures:
