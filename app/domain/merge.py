@@ -122,6 +122,11 @@ class Merged:
 
 def merge_property(by_class: dict[str, dict[str, list[Any]]], visible: Visible, window_us: int) -> Merged | None:
     """Merges one property for a viewer; ``None`` when the viewer sees no assertion of it."""
+    if len(by_class) == 1:  # the common case: one class, one organisation; nothing to compare
+        ((visibility_class, per_org),) = by_class.items()
+        if len(per_org) == 1 and visible(visibility_class):
+            ((organisation, (observed_at, report, value)),) = per_org.items()
+            return Merged(Assertion(observed_at, organisation, report, value), [])
     latest = latest_per_organisation(by_class, visible)
     if not latest:
         return None

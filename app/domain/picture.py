@@ -221,13 +221,14 @@ def rerender(
 def fold_entry(state: ObjectState, entry: ObjectEntry, report: ReportFacts) -> list[str]:
     """Folds one entry's assertions into the object's facts; returns the properties whose facts changed."""
     changed: list[str] = []
+    visibility_class = report.visibility_class
     for prop, value in entry.assertions:
         if merge.fold(
-            state.facts, prop, report.visibility_class, report.organisation, report.observed_at, report.report, value
+            state.facts, prop, visibility_class, report.organisation, report.observed_at, report.report, value
         ):
             changed.append(prop)
     if changed and state.classes is not None:
-        state.classes.add(report.visibility_class)
+        state.classes.add(visibility_class)
     return changed
 
 
@@ -296,9 +297,10 @@ def view_of(state: ObjectState, viewer: str) -> View:
 def fold_incident(facts: merge.Facts, report: ReportFacts) -> bool:
     """Folds a report's incident_info into the incident's facts (the same rule as object properties)."""
     changed = False
+    visibility_class = report.visibility_class
     for prop, value in report.incident_info:
         folded = merge.fold(
-            facts, prop, report.visibility_class, report.organisation, report.observed_at, report.report, value
+            facts, prop, visibility_class, report.organisation, report.observed_at, report.report, value
         )
         changed = folded or changed
     return changed

@@ -107,6 +107,18 @@ def _pydantic_details(error: ValidationError) -> list[dict[str, str]]:
     return details
 
 
+_SCALARS = frozenset({int, float, bool, type(None)})
+_SAFE_STRING = MAX_PROPERTY_BYTES // 6 - 2  # a character is at most 6 bytes as JSON (\uXXXX)
+
+
+def _too_large(value: Any) -> bool:
+    """Whether a property value exceeds MAX_PROPERTY_BYTES as compact JSON (serialized only when it could)."""
+    kind = type(value)
+    if kind in _SCALARS or (kind is str and len(value) <= _SAFE_STRING):
+        return False
+    return len(orjson.dumps(value)) > MAX_PROPERTY_BYTES
+
+
 def _object_errors(index: int, entry: dict[str, Any], limits: ReportLimits) -> list[tuple[str, str]]:
     base = f"objects[{index}]"
     errors: list[tuple[str, str]] = []
@@ -120,9 +132,9 @@ def _object_errors(index: int, entry: dict[str, Any], limits: ReportLimits) -> l
             errors.append((f"{base}.properties.{key}", f"'{key}' is reserved: set it on the object itself"))
         elif not 1 <= len(key) <= 200:
             errors.append((f"{base}.properties", "property names must be 1..200 characters"))
-        elif len(orjson.dumps(value)) > MAX_PROPERTY_BYTES:
+        elif _too_large(value):
             errors.append((f"{base}.properties.{key}", "value exceeds 8 KiB as compact JSON"))
-    if not any(name in entry for name in RESERVED_PROPERTIES) and not properties:
+    if not properties and not any(name in entry for name in RESERVED_PROPERTIES):
         errors.append((base, "an object entry must assert at least one of kind, geometry, properties, removed"))
     return errors
 
