@@ -214,7 +214,10 @@ class PostgresStore:
         import asyncpg
 
         if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(self._dsn, timeout=10, command_timeout=60)
+            # Generic plans: the group statement has the same shape every time, and planning its dozen CTEs
+            # anew for each group (PostgreSQL's custom plans for array parameters) cost more than writing it.
+            self._conn = await asyncpg.connect(self._dsn, timeout=10, command_timeout=60,
+                                               server_settings={"plan_cache_mode": "force_generic_plan"})  # fmt: skip
         return self._conn
 
     def server_pids(self) -> set[int]:
