@@ -9,6 +9,7 @@ fence, and the picture must still be exactly a replay of the log.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -217,3 +218,36 @@ async def test_a_foreign_writer_and_admin_actions_between_groups_leave_a_picture
     car = next(row for row in tables["objects"] if row[1] == "car-1")
     assert '"count":17' in car[3]
     assert await verify.verify(db=db, window_us=WINDOW) == []
+
+
+async def test_a_large_batch_is_committed_in_parts_that_let_other_partners_through(
+    databases: tuple[Database, Database, Settings],
+) -> None:
+    """A partner's batch of 400 reports of 20 objects each (8,000 object entries) is committed in parts bounded
+    by the group's work; another partner's report sent after it is committed long before the batch's end."""
+    db, _, settings = databases
+    await _reset(db)
+    ingestor = Ingestor(db, settings.model_copy(update={"ingest_group_work": 500}))
+    ingestor.start()
+    try:
+        heavy = [
+            ("politie", body, canonical.digest(body))
+            for body in (
+                {"id": f"h{i}", "incident": "flood", "observed_at": "2026-11-27T14:00:00+01:00",
+                 "objects": [{"id": f"o{i}-{k}", "kind": "unit"} for k in range(20)]}
+                for i in range(400)
+            )
+        ]
+        batch = asyncio.ensure_future(ingestor.submit_many(heavy, CALLER))
+        await asyncio.sleep(0)  # the batch is queued first
+        light = {"id": "l1", "incident": "fire", "observed_at": "2026-11-27T14:00:00+01:00",
+                 "objects": [{"id": "truck", "kind": "unit"}]}  # fmt: skip
+        [outcome] = await ingestor.submit_many([("brandweer", light, canonical.digest(light))], CALLER)
+        heavy_outcomes = await batch
+    finally:
+        await ingestor.stop()
+    assert outcome.status == 201
+    assert outcome.answer is not None
+    assert all(o.status == 201 for o in heavy_outcomes)
+    last_heavy_seq = max(o.answer["seq"] for o in heavy_outcomes if o.answer is not None)
+    assert outcome.answer["seq"] <= 30 < last_heavy_seq == 401
