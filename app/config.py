@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(default=30.0, gt=0, description="an HTTP request's time limit (503)")
     report_rate_per_organisation: float = Field(default=1000.0, gt=0, description="reports/s per process")
     report_burst_per_organisation: float = Field(default=20_000.0, ge=1000, description="reports at once")
+    work_rate_per_organisation: float = Field(default=20_000.0, gt=0, description="object entries/s per process")
+    work_burst_per_organisation: float = Field(default=200_000.0, ge=1000, description="object entries at once")
     stream_rate_per_organisation: float = Field(default=20.0, gt=0, description="new streams/s per process")
     stream_burst_per_organisation: float = Field(default=500.0, ge=1, description="new streams at once")
     max_streams_per_token: int = Field(default=1000, gt=0, description="open streams of one token per process")

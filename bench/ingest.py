@@ -118,6 +118,7 @@ def start_netcop(servers: Servers, args: argparse.Namespace, db_url: str) -> str
         "NETCOP_LOG_LEVEL": "warning",
         # one organisation far past the per-organisation limits: lift them for the benchmark
         "NETCOP_REPORT_RATE_PER_ORGANISATION": "1000000",
+        "NETCOP_WORK_RATE_PER_ORGANISATION": "100000000",
         "NETCOP_STREAM_RATE_PER_ORGANISATION": "1000000",
         "NETCOP_MAX_STREAMS_PER_TOKEN": "1000000",
     }

@@ -142,6 +142,7 @@ async def accept_report(state: AppState, intake: Intake) -> tuple[int, Any]:
     state.limits.reports.check(organisation)
     raw = await read_body(intake.chunks, intake.content_length, state.settings.max_report_bytes)
     body = parse_json(raw)
+    state.limits.work.check(organisation, _object_entries(body))
     digest = canonical.digest(body, raw)
     invalid = validate_report(body, *_clock(state), limits=state.report_limits)
     if invalid is not None:
@@ -158,6 +159,7 @@ async def accept_batch(state: AppState, intake: Intake) -> tuple[int, Any]:
     raw = await read_body(intake.chunks, intake.content_length, state.settings.max_batch_bytes)
     reports = _batch_reports(parse_json(raw), state.settings.max_batch_reports)
     state.limits.reports.check(organisation, len(reports))
+    state.limits.work.check(organisation, sum(_object_entries(body) for body in reports))
     results: list[dict[str, Any] | None] = [None] * len(reports)
     valid: list[tuple[int, dict[str, Any], str]] = []
     now, tolerance = _clock(state)
@@ -218,6 +220,12 @@ async def post_batch(
 ) -> Response:
     status, answer = await accept_batch(state, _request_intake(request))
     return json_value(answer, status)
+
+
+def _object_entries(body: Any) -> int:
+    """What a report costs the writer, for the work rate limit (a malformed body costs nothing: it is refused)."""
+    objects = body.get("objects") if isinstance(body, dict) else None
+    return len(objects) if isinstance(objects, list) else 0
 
 
 def _batch_reports(batch: Any, limit: int) -> list[Any]:

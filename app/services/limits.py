@@ -79,6 +79,11 @@ class Limits:
         self.reports = RateLimiter(
             settings.report_rate_per_organisation, settings.report_burst_per_organisation, "reports"
         )
+        # Reports differ in cost by their object entries: a partner sending reports of 1,000 objects is held to
+        # what the writer can merge, not only to a number of requests.
+        self.work = RateLimiter(
+            settings.work_rate_per_organisation, settings.work_burst_per_organisation, "object entries"
+        )
         self.new_streams = RateLimiter(
             settings.stream_rate_per_organisation, settings.stream_burst_per_organisation, "new streams"
         )

@@ -101,6 +101,7 @@ def start_netcop(procs: Procs, args: argparse.Namespace) -> str:
         "NETCOP_LOG_LEVEL": "warning",
         # benchmarks drive one organisation and one token far past the per-organisation limits
         "NETCOP_REPORT_RATE_PER_ORGANISATION": "1000000",
+        "NETCOP_WORK_RATE_PER_ORGANISATION": "100000000",
         "NETCOP_STREAM_RATE_PER_ORGANISATION": "1000000",
         "NETCOP_MAX_STREAMS_PER_TOKEN": "1000000",
     }

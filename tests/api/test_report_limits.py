@@ -82,3 +82,22 @@ async def test_a_report_that_would_make_an_object_too_large_is_refused_alone(
     obj = (await small_limits.get("/api/v1/incidents/flood-test/objects/o", headers=headers)).json()
     assert "more" not in obj["properties"]
     assert obj["properties"]["n"] == 1
+
+
+async def test_object_entries_are_rate_limited_per_organisation(settings: Settings) -> None:
+    """Past its work burst an organisation's reports of many objects get 429 with Retry-After, nothing of them is
+    stored, and another organisation is not affected; a report larger than the burst passes on a full bucket."""
+    limited = {"work_rate_per_organisation": 1.0, "work_burst_per_organisation": 1000.0}
+    app: FastAPI = create_app(settings.model_copy(update=limited))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://netcop.test") as client:
+            police, fire = await _token(client, "politie"), await _token(client, "brandweer")
+            big = report("big", *({"id": f"o-{i}", "kind": "unit"} for i in range(1000)))
+            assert (await client.post("/api/v1/reports", json=big, headers=police)).status_code == 201
+            again = report("again", {"id": "o-x", "kind": "unit"})
+            refused = await client.post("/api/v1/reports", json=again, headers=police)
+            assert refused.status_code == 429
+            assert int(refused.headers["retry-after"]) >= 1
+            assert (await client.post("/api/v1/reports", json=again, headers=fire)).status_code == 201
+            log = (await client.get("/api/v1/reports", headers=police)).json()["reports"]
+            assert [(r["organisation"], r["id"]) for r in log] == [("politie", "big"), ("brandweer", "again")]
