@@ -29,6 +29,7 @@ import re
 import resource
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -259,6 +260,9 @@ async def database_facts(dsn: str) -> dict[str, str]:
 
 
 async def sql_value(dsn: str, query: str, *params: Any) -> Any:
+    if dsn.startswith("sqlite:"):
+        with sqlite3.connect(dsn.removeprefix("sqlite:")) as lite:
+            return lite.execute(query, params).fetchone()[0]
     conn = await asyncpg.connect(dsn)
     try:
         return await conn.fetchval(query, *params)
@@ -268,7 +272,7 @@ async def sql_value(dsn: str, query: str, *params: Any) -> Any:
 
 def checkpoint(dsn: str) -> None:
     """A checkpoint before each measured phase, so that none of them pays for the previous one's dirty pages."""
-    asyncio.run(sql_value(dsn, "CHECKPOINT"))
+    asyncio.run(sql_value(dsn, "PRAGMA wal_checkpoint(TRUNCATE)" if dsn.startswith("sqlite:") else "CHECKPOINT"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -785,6 +789,10 @@ def summary(args: argparse.Namespace, figures: dict[str, Any]) -> None:
               f"netcop / bare = {ratio:.2f}x (must be >= 1.5)")  # fmt: skip
     if "batch" in figures:
         print(verdict("batch POST (100/request) reports/s", figures["batch"], TARGETS["batch"], True, "reports/s"))
+    if "sqlite_single" in figures:
+        lite: WrkResult = figures["sqlite_single"]
+        print(f"  {'SQLite single POST reports/s, p99':<44} {lite.rps:>10,.1f} reports/s   p99 {lite.p99_ms:.1f} ms")
+        print(f"  {'SQLite batch POST (100/request) reports/s':<44} {figures['sqlite_batch']:>10,.1f} reports/s")
     if "picture" in figures:
         name = f"GET picture, {args.picture_objects:,} objects, median"
         print(verdict(name, figures["picture"], TARGETS["picture_ms"], False, "ms"))
@@ -812,7 +820,23 @@ def run(args: argparse.Namespace, servers: Servers) -> None:
             figures["batch"] = batch_phase(args, servers, profiler, dsn)
         if not args.skip_picture:
             figures["picture"] = picture_phase(args, servers, profiler, dsn)
+    if args.sqlite:
+        figures |= sqlite_phases(args, servers, profiler)
     summary(args, figures)
+
+
+def sqlite_phases(args: argparse.Namespace, servers: Servers, profiler: Profiler) -> dict[str, Any]:
+    """The same single and batch loads against the embedded SQLite default (a fresh file)."""
+    servers.stop("netcop")
+    path = Path(tempfile.mkdtemp(prefix="netcop-bench-sqlite-")) / "netcop.db"
+    args.db_url = f"sqlite+aiosqlite:///{path}"
+    upgrade(args.db_url)
+    print(f"== SQLite ({path}, WAL, synchronous=FULL)")
+    single = single_netcop(args, servers, profiler, f"sqlite:{path}")
+    args.base = start_netcop(servers, args, args.db_url)  # the token of the single phase stays valid
+    batch = batch_phase(args, servers, profiler, f"sqlite:{path}")
+    servers.stop("netcop")
+    return {"sqlite_single": single, "sqlite_batch": batch}
 
 
 def parse_args() -> argparse.Namespace:
@@ -838,6 +862,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--skip-baseline", action="store_true")
     p.add_argument("--skip-batch", action="store_true")
     p.add_argument("--skip-picture", action="store_true")
+    p.add_argument("--sqlite", action="store_true", help="also measure single and batch on the embedded SQLite")
     p.add_argument("--quiet", type=float, default=0.3, help="busy cores of other work to wait below")
     p.add_argument("--quiet-wait", type=float, default=10, help="seconds to wait for a quiet machine at most")
     p.add_argument("--retries", type=int, default=1, help="measure a phase again when other work was busy")
