@@ -13,7 +13,7 @@ write, COMMIT) whatever its size. SQLite, embedded and single-process, goes thro
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, cast
@@ -95,8 +95,16 @@ class WriteTransaction(Protocol):
 
 
 class WriteStore(Protocol):
+    """The writer's access to the database: committed reads (outside any transaction, on a connection of their
+    own, so that they can run while a group commits) and the group transaction."""
+
     async def stored_reports(self, keys: Sequence[Key]) -> dict[Key, tuple[str, str]]:
         """(body_hash, answer) of the stored reports among (organisation, report id) keys."""
+
+    async def load_objects(self, keys: Sequence[Key]) -> dict[Key, picture.ObjectState]:
+        """The committed states of those of the objects that exist."""
+
+    async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]: ...
 
     async def existing_organisations(self, ids: Sequence[str]) -> set[str]: ...
 
@@ -203,65 +211,97 @@ def _numbered(sql: str) -> str:
 WRITE_SQL = _numbered(_WRITE_SQL)
 
 
-class PostgresStore:
-    """The writer's own asyncpg connection; reconnects on the next group after it is lost."""
+class _Connection:
+    """One asyncpg connection, opened when first needed and again after it was lost or left mid-protocol."""
 
     def __init__(self, dsn: str) -> None:
-        self._dsn = dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
-        self._conn: Any = None
+        self._dsn = dsn
+        self.conn: Any = None
 
-    async def _connection(self) -> Any:
+    async def get(self) -> Any:
         import asyncpg
 
-        if self._conn is None or self._conn.is_closed():
+        if self.conn is None or self.conn.is_closed():
             # Generic plans: the group statement has the same shape every time, and planning its dozen CTEs
-            # anew for each group (PostgreSQL's custom plans for array parameters) cost more than writing it.
-            self._conn = await asyncpg.connect(self._dsn, timeout=10, command_timeout=60,
-                                               server_settings={"plan_cache_mode": "force_generic_plan"})  # fmt: skip
-        return self._conn
+            # anew for each group (PostgreSQL's custom plans for array parameters) costs more than running it.
+            self.conn = await asyncpg.connect(self._dsn, timeout=10, command_timeout=60,
+                                              server_settings={"plan_cache_mode": "force_generic_plan"})  # fmt: skip
+        return self.conn
+
+    async def fetch(self, sql: str, *arguments: Any) -> list[Any]:
+        conn = await self.get()
+        try:
+            return list(await conn.fetch(sql, *arguments))
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.terminate()
+
+    async def close(self) -> None:
+        if self.conn is not None and not self.conn.is_closed():
+            await self.conn.close(timeout=2)
+        self.conn = None
+
+
+class PostgresStore:
+    """Two asyncpg connections of the writer's own: one for group transactions, one for committed reads."""
+
+    def __init__(self, dsn: str) -> None:
+        dsn = dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self._writer = _Connection(dsn)
+        self._reader = _Connection(dsn)
 
     def server_pids(self) -> set[int]:
-        conn = self._conn
+        conn = self._writer.conn
         return {conn.get_server_pid()} if conn is not None and not conn.is_closed() else set()
 
     async def stored_reports(self, keys: Sequence[Key]) -> dict[Key, tuple[str, str]]:
-        conn = await self._connection()
-        try:
-            rows = await conn.fetch(_STORED_SQL, [k[0] for k in keys], [k[1] for k in keys])
-        except BaseException:
-            await self._discard()
-            raise
+        rows = await self._reader.fetch(_STORED_SQL, [k[0] for k in keys], [k[1] for k in keys])
         return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
     async def existing_organisations(self, ids: Sequence[str]) -> set[str]:
-        conn = await self._connection()
-        try:
-            rows = await conn.fetch("SELECT id FROM organisations WHERE id = ANY($1::text[])", list(ids))
-        except BaseException:
-            await self._discard()
-            raise
+        rows = await self._reader.fetch("SELECT id FROM organisations WHERE id = ANY($1::text[])", list(ids))
         return {r[0] for r in rows}
+
+    async def load_objects(self, keys: Sequence[Key]) -> dict[Key, picture.ObjectState]:
+        return await _load_objects(self._reader.fetch, keys)
+
+    async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
+        return await _load_incidents(self._reader.fetch, ids)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
-        conn = await self._connection()
+        conn = await self._writer.get()
         try:
             async with conn.transaction():
                 yield _PostgresTransaction(conn)
         except BaseException:
             # A failed or cancelled group may leave the connection mid-protocol: start afresh.
-            await self._discard()
+            self._writer.discard()
             raise
 
-    async def _discard(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.terminate()
-
     async def close(self) -> None:
-        if self._conn is not None and not self._conn.is_closed():
-            await self._conn.close(timeout=2)
-        self._conn = None
+        await self._writer.close()
+        await self._reader.close()
+
+
+Fetch = Callable[..., Awaitable[list[Any]]]
+
+
+async def _load_objects(fetch: Fetch, keys: Sequence[Key]) -> dict[Key, picture.ObjectState]:
+    incidents, ids = [k[0] for k in keys], [k[1] for k in keys]
+    objects = await fetch(_OBJECTS_SQL, incidents, ids)
+    views = await fetch(_VIEWS_SQL, incidents, ids) if objects else []
+    return _states(objects, views)
+
+
+async def _load_incidents(fetch: Fetch, ids: Sequence[str]) -> dict[str, merge.Facts]:
+    rows = await fetch("SELECT id, facts FROM incidents WHERE id = ANY($1::text[])", list(ids))
+    return {r[0]: orjson.loads(r[1]) for r in rows}
 
 
 class _PostgresTransaction:
@@ -273,14 +313,10 @@ class _PostgresTransaction:
         return Fence(int(row[0]), int(row[1]), int(row[2]), str(row[3]))
 
     async def load_objects(self, keys: Sequence[Key]) -> dict[Key, picture.ObjectState]:
-        incidents, ids = [k[0] for k in keys], [k[1] for k in keys]
-        objects = await self._conn.fetch(_OBJECTS_SQL, incidents, ids)
-        views = await self._conn.fetch(_VIEWS_SQL, incidents, ids) if objects else []
-        return _states(objects, views)
+        return await _load_objects(self._conn.fetch, keys)
 
     async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
-        rows = await self._conn.fetch("SELECT id, facts FROM incidents WHERE id = ANY($1::text[])", list(ids))
-        return {r[0]: orjson.loads(r[1]) for r in rows}
+        return await _load_incidents(self._conn.fetch, ids)
 
     async def write(self, rows: GroupRows, fence: Fence) -> None:
         arguments = [
@@ -344,6 +380,14 @@ class SqlStore:
     async def existing_organisations(self, ids: Sequence[str]) -> set[str]:
         async with self._db.read() as conn:
             return await organisations_repo.existing_ids(conn, set(ids))
+
+    async def load_objects(self, keys: Sequence[Key]) -> dict[Key, picture.ObjectState]:
+        async with self._db.read() as conn:
+            return await _SqlTransaction(conn).load_objects(keys)
+
+    async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
+        async with self._db.read() as conn:
+            return await _SqlTransaction(conn).load_incidents(ids)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqlTransaction]:

@@ -5,20 +5,19 @@ the fair queue (``submissions``: one report per organisation in turn, bounded in
 and commits it in ONE transaction:
 
 1. idempotency, before any lock: a stored report with the same organisation and id answers 200 (same body) or
-   409 (another body);
-2. the head rows are locked and read (the fence, ``repositories.writes``); when they are what this process's
-   last commit left, the cached object and incident states are current, otherwise they are read again;
-3. a restricted report naming an unknown organisation is refused (422), as is one that would make an object's
-   merged state too large;
-4. the reports are merged in memory, each re-merging only what it touches (``domain.picture``); a large group
-   is merged in a worker thread so that the event loop keeps serving other partners;
-5. every row of the group is written in one statement (PostgreSQL) and the transaction committed; only then are
-   the requests answered and the change follower handed the changes.
+   409 (another body); a restricted report naming an unknown organisation is refused (422);
+2. the reports are merged in memory, each re-merging only what it touches (``domain.picture``), on the cached
+   states (``write_cache``); one that would make an object's merged state too large is refused (422);
+3. the head rows are locked and the fence checked (``repositories.writes``), every row of the group written in
+   one statement (PostgreSQL) and the transaction committed; only then are the requests answered and the change
+   follower handed the changes.
 
-Holding the head-row lock from the fence to the commit is what makes seqs gap-free and commit-ordered across
-processes, and the audit chain one chain; the lock is held for a few round trips and the in-memory merge. A
-group that fails for another reason than the database being unreachable is retried one report at a time, so
-that one poisonous report cannot fail others.
+While a group commits, the next one is already planned and merged (``fast_path``: at the fence the committing
+group will leave). When that prediction cannot hold, a group takes the *locked path* here: lock the head rows,
+read the fence (dropping the cache when it moved), read what is missing, merge, write, commit. Holding the
+head-row lock from the fence to the commit is what makes seqs gap-free and commit-ordered across processes, and
+the audit chain one chain. A group that fails on the locked path for another reason than the database being
+unreachable is retried one report at a time, so that one poisonous report cannot fail others.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ import gc
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -37,46 +35,25 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app.config import Settings
 from app.db import UNREACHABLE_SQLSTATES, Database, is_unreachable
 from app.domain.timefmt import now_micros
-from app.errors import Conflict, NetcopError, Unavailable
+from app.errors import NetcopError, Unavailable
 from app.repositories import reports as reports_repo
 from app.repositories import writes
 from app.services import metrics
 from app.services.audit import Caller
-from app.services.group import (
-    Committed,
-    GroupMerger,
-    MergedGroup,
-    Oversized,
-    incident_ids,
-    object_keys,
-    unknown_audience,
-)
+from app.services.fast_path import OFFLOAD_WORK, FastPath, Prepared
+from app.services.group import Committed, GroupMerger, MergedGroup, Oversized, incident_ids, object_keys
+from app.services.plan import Plan, outcome, plan
 from app.services.submissions import FairQueue, Outcome, Submission
 from app.services.write_cache import WriteCache
 
 log = logging.getLogger(__name__)
 
 OnCommit = Callable[[Committed], None]
-# A group with more object entries than this is merged in a worker thread: the event loop keeps its turn.
-OFFLOAD_WORK = 400
 # Objects that survive a full collection are frozen now and then, so that the collector does not scan the
 # writer's cache over and over (they are freed by reference counting when dropped).
 FREEZE_SECONDS = 10.0
 
 __all__ = ["Ingestor", "Outcome", "Submission"]
-
-
-@dataclass(slots=True)
-class _Plan:
-    """A group's decisions: accepted reports, and the answers already known."""
-
-    accepted: list[Submission] = field(default_factory=list)
-    decided: dict[int, Outcome] = field(default_factory=dict)  # by id(submission)
-    retry_of: dict[int, Submission] = field(default_factory=dict)
-
-    def refuse(self, submission: Submission, outcome: Outcome) -> None:
-        self.accepted.remove(submission)
-        self.decided[id(submission)] = outcome
 
 
 class Ingestor:
@@ -98,17 +75,28 @@ class Ingestor:
         self._max_work = settings.ingest_group_work
         self._window_us = int(settings.conflict_window_seconds * 1_000_000)
         self._max_object_bytes = settings.max_object_bytes
-        self.on_commit = on_commit
+        self._fast = FastPath(self._store, self._cache, self._window_us, self._max_object_bytes, clock, on_commit)
         self._task: asyncio.Task[None] | None = None
+        self._committing: asyncio.Task[bool] | None = None
         self._frozen_at = time.monotonic()
+
+    @property
+    def on_commit(self) -> OnCommit | None:
+        callback: OnCommit | None = self._fast.on_commit
+        return callback
+
+    @on_commit.setter
+    def on_commit(self, callback: OnCommit | None) -> None:
+        self._fast.on_commit = callback
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="netcop-ingest")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in (self._task, self._committing):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         for submission in self._queue.drain():
             submission.fail(Unavailable("the service is shutting down"))
         await self._store.close()
@@ -140,10 +128,42 @@ class Ingestor:
         return answer
 
     async def _run(self) -> None:
+        committing: tuple[asyncio.Task[bool], Prepared] | None = None
         while True:
             group = await self._queue.take(self._max_reports, self._max_work)
-            await self._commit_group(group)
+            prepared = await self._prepare(group, committing[1].keys if committing else frozenset())
+            await self._settle(committing)
+            committing = None
+            if prepared is None:
+                await self._commit_group(group)
+            else:
+                self._committing = asyncio.create_task(self._fast.commit(prepared), name="netcop-ingest-commit")
+                committing = (self._committing, prepared)
+                if self._queue.empty():  # nothing to prepare meanwhile: finish it now
+                    await self._settle(committing)
+                    committing = None
             self._freeze_survivors()
+
+    async def _prepare(self, group: list[Submission], committing: frozenset[writes.Key]) -> Prepared | None:
+        try:
+            return await self._fast.prepare(group, committing)
+        except Exception:
+            self._cache.forget()
+            return None  # the locked path tries again, and says what went wrong
+
+    async def _settle(self, committing: tuple[asyncio.Task[bool], Prepared] | None) -> None:
+        """Waits for a prepared group's commit; a group whose prediction failed takes the locked path."""
+        if committing is None:
+            return
+        task, prepared = committing
+        try:
+            done = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            for submission in prepared.group:
+                submission.fail(Unavailable("the service is shutting down"))
+            raise
+        if not done:
+            await self._commit_group(prepared.group)
 
     def _freeze_survivors(self) -> None:
         if time.monotonic() - self._frozen_at > FREEZE_SECONDS:
@@ -182,102 +202,50 @@ class Ingestor:
 
     async def _commit(self, group: list[Submission]) -> list[Outcome]:
         stored = await self._store.stored_reports([s.key for s in group])
-        plan = _plan(group, stored, await self._known_organisations(group))
-        merged = await self._write(plan) if plan.accepted else None
-        metrics.record_group(len(group), len(plan.accepted) if merged else 0)
+        decisions = plan(group, stored, await self._fast.known_organisations(group))
+        merged = await self._write(decisions) if decisions.accepted else None
+        metrics.record_group(len(group), len(decisions.accepted) if merged else 0)
+        metrics.GROUPS.labels("locked").inc()
         if merged is not None and self.on_commit is not None:
             self.on_commit(merged.committed)
-        return [_outcome(s, plan, merged) for s in group]
+        return [outcome(s, decisions, merged) for s in group]
 
-    async def _write(self, plan: _Plan) -> MergedGroup | None:
-        while True:
+    async def _write(self, decisions: Plan) -> MergedGroup | None:
+        while decisions.accepted:
             try:
-                return await self._write_once(plan)
+                return await self._write_once(decisions)
             except Oversized as refusal:
                 self._cache.forget()  # the merge changed cached states before it was refused
-                plan.refuse(refusal.submission, Outcome(422, error=refusal.error))
+                decisions.refuse(refusal.submission, Outcome(422, error=refusal.error))
             except BaseException:
                 self._cache.forget()
                 raise
+        return None
 
-    async def _write_once(self, plan: _Plan) -> MergedGroup | None:
+    async def _write_once(self, decisions: Plan) -> MergedGroup | None:
         async with self._store.transaction() as tx:
             fence = await tx.fence()
             self._cache.align(fence)
-            merger = GroupMerger(self._cache, self._window_us, self._max_object_bytes, await self._load(tx, plan))
-            if sum(s.work for s in plan.accepted) > OFFLOAD_WORK:
-                merged = await asyncio.to_thread(merger.merge, plan.accepted, fence, self._clock())
+            created = await self._load(tx, decisions)
+            merger = GroupMerger(self._cache, self._window_us, self._max_object_bytes, created)
+            if sum(s.work for s in decisions.accepted) > OFFLOAD_WORK:
+                merged = await asyncio.to_thread(merger.merge, decisions.accepted, fence, self._clock())
             else:
-                merged = merger.merge(plan.accepted, fence, self._clock())
+                merged = merger.merge(decisions.accepted, fence, self._clock())
             assert merged.fence is not None
             await tx.write(merged.rows, merged.fence)
         self._cache.committed(merged.fence)
         return merged
 
-    async def _known_organisations(self, group: list[Submission]) -> set[str]:
-        """The known organisations, with those named in the group's audiences looked up when new to the cache
-        (organisations are never deleted, so what was found stays true)."""
-        named = {org for s in group for org in s.body.get("audience") or ()}
-        unknown = named - self._cache.organisations
-        if unknown:
-            self._cache.organisations |= await self._store.existing_organisations(sorted(unknown))
-        return self._cache.organisations
-
-    async def _load(self, tx: writes.WriteTransaction, plan: _Plan) -> set[writes.Key]:
+    async def _load(self, tx: writes.WriteTransaction, decisions: Plan) -> set[writes.Key]:
         """Reads the states the cache lacks; returns the objects that are not stored yet."""
-        missing = self._cache.missing_objects(object_keys(plan.accepted))
+        missing = self._cache.missing_objects(object_keys(decisions.accepted))
         loaded = await tx.load_objects(missing) if missing else {}
         self._cache.objects.update(loaded)
-        incidents = self._cache.missing_incidents(incident_ids(plan.accepted))
+        incidents = self._cache.missing_incidents(incident_ids(decisions.accepted))
         if incidents:
             self._cache.incidents.update(await tx.load_incidents(incidents))
         return set(missing) - loaded.keys()
-
-
-def _plan(group: list[Submission], stored: dict[writes.Key, tuple[str, str]], known: set[str]) -> _Plan:
-    plan = _Plan()
-    in_group: dict[writes.Key, Submission] = {}
-    for submission in group:
-        if submission.key in stored:
-            body_hash, answer = stored[submission.key]
-            plan.decided[id(submission)] = _retry_or_conflict(submission, body_hash, orjson.loads(answer))
-        elif submission.key not in in_group and (unknown := unknown_audience(submission, known)) is not None:
-            plan.decided[id(submission)] = Outcome(422, error=unknown)
-        elif submission.key in in_group:
-            earlier = in_group[submission.key]
-            if earlier.body_hash == submission.body_hash:
-                plan.retry_of[id(submission)] = earlier
-            else:
-                plan.decided[id(submission)] = Outcome(409, error=_conflict(submission))
-        else:
-            in_group[submission.key] = submission
-            plan.accepted.append(submission)
-    return plan
-
-
-def _outcome(submission: Submission, plan: _Plan, merged: MergedGroup | None) -> Outcome:
-    original = plan.retry_of.get(id(submission))
-    if original is not None:
-        refused = plan.decided.get(id(original))
-        if refused is not None:
-            return refused
-        assert merged is not None
-        return Outcome(200, merged.answers[id(original)])
-    decided = plan.decided.get(id(submission))
-    if decided is not None:
-        return decided
-    assert merged is not None
-    return Outcome(201, merged.answers[id(submission)])
-
-
-def _retry_or_conflict(submission: Submission, stored_hash: str, answer: dict[str, Any]) -> Outcome:
-    if stored_hash == submission.body_hash:
-        return Outcome(200, answer)
-    return Outcome(409, error=_conflict(submission))
-
-
-def _conflict(submission: Submission) -> Conflict:
-    return Conflict(f"report id '{submission.body['id']}' was already used by this organisation with another body")
 
 
 def _failure(error: BaseException) -> str | None:

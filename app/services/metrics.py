@@ -13,6 +13,13 @@ GROUP_SIZE = Histogram(
 )
 
 
+GROUPS = Counter(
+    "netcop_ingest_groups_total",
+    "Group commits, by path: prepared while the previous group committed, or locked (fence read first)",
+    ["path"],
+)
+
+
 def record_group(size: int, accepted: int) -> None:
     GROUP_SIZE.observe(size)
     REPORTS.inc(accepted)

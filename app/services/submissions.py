@@ -90,6 +90,9 @@ class FairQueue:
         if queue:
             self._queues[organisation] = queue
 
+    def empty(self) -> bool:
+        return not self._queues
+
     def drain(self) -> list[Submission]:
         """Everything still waiting (at shutdown)."""
         left = [s for queue in self._queues.values() for s in queue]

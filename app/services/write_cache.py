@@ -10,7 +10,7 @@ Objects are kept in least-recently-written order and the oldest are dropped beyo
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 
 from app.domain import merge, picture
 from app.repositories.writes import Fence, Key
@@ -20,7 +20,11 @@ class WriteCache:
     def __init__(self, max_objects: int, max_incidents: int) -> None:
         self._max_objects = max_objects
         self._max_incidents = max_incidents
+        # The fence the cached states are valid at: the one the last commit left, or, while a prepared group is
+        # committing, the one it will leave (``services.fast_path``).
         self.fence: Fence | None = None
+        # Moves on every drop: a group merged at an older epoch was merged on states that are gone.
+        self.epoch = 0
         self.objects: OrderedDict[Key, picture.ObjectState] = OrderedDict()
         self.incidents: dict[str, merge.Facts] = {}
         # Organisations are never deleted, so what is known stays true whatever the fence says.
@@ -31,16 +35,20 @@ class WriteCache:
         still current."""
         if fence == self.fence:
             return True
-        self.objects.clear()
-        self.incidents.clear()
+        self._drop()
         self.fence = fence
         return False
 
     def forget(self) -> None:
         """Drops every cached state (after a group that did not commit, or whose outcome is unknown)."""
+        self._drop()
         self.fence = None
-        self.objects.clear()
-        self.incidents.clear()
+
+    def _drop(self) -> None:
+        # New containers rather than cleared ones: a merge running in a worker thread keeps the old ones.
+        self.objects = OrderedDict()
+        self.incidents = {}
+        self.epoch += 1
 
     def missing_objects(self, keys: Iterable[Key]) -> list[Key]:
         return [key for key in dict.fromkeys(keys) if key not in self.objects]
@@ -60,7 +68,15 @@ class WriteCache:
     def committed(self, fence: Fence) -> None:
         """The group committed and left ``fence``: keeps the states, within the bounds."""
         self.fence = fence
-        while len(self.objects) > self._max_objects:
-            self.objects.popitem(last=False)
+        self.trim()
         if len(self.incidents) > self._max_incidents:
-            self.incidents.clear()
+            self.incidents = {}
+
+    def trim(self, keep: Set[Key] = frozenset()) -> None:
+        """Drops the least recently written objects beyond the bound, except ``keep`` (the objects of a group
+        that is still committing: the store does not have their new state yet)."""
+        while len(self.objects) > self._max_objects:
+            key, state = self.objects.popitem(last=False)
+            if key in keep:
+                self.objects[key] = state
+                break
