@@ -147,6 +147,7 @@ class ReportObject(Base):
     """Which reports mention which object: the index behind an object's history."""
 
     __tablename__ = "report_objects"
+    __table_args__ = (Index("ix_report_objects_seq", "seq"),)
 
     incident_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     object_id: Mapped[str] = mapped_column(String(800), primary_key=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, cast
 
 import orjson
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Database
@@ -92,6 +92,9 @@ class WriteTransaction(Protocol):
 
     async def write(self, rows: GroupRows, fence: Fence) -> None:
         """Writes the group and moves the head rows to ``fence``."""
+
+    async def changed_since(self, after_seq: int, until_seq: int) -> tuple[set[Key], set[str]]:
+        """The objects and incidents that the reports after_seq < seq <= until_seq mentioned."""
 
 
 class WriteStore(Protocol):
@@ -170,6 +173,10 @@ _VIEWS_SQL = """
 SELECT v.incident_id, v.object_id, v.organisation_id, v.json, v.seq
 FROM object_views v JOIN unnest($1::text[], $2::text[]) AS k(incident_id, id)
   ON v.incident_id = k.incident_id AND v.object_id = k.id
+"""
+_CHANGED_SQL = """
+SELECT incident_id, object_id FROM report_objects WHERE seq > $1 AND seq <= $2
+UNION SELECT incident_id, NULL FROM reports WHERE seq > $1 AND seq <= $2
 """
 _PUBLIC_TYPES = "text[], $@::bigint[], $@::text[], $@::boolean[], " + ", ".join(["$@::float8[]"] * 4)
 _WRITE_SQL = f"""
@@ -299,6 +306,10 @@ async def _load_objects(fetch: Fetch, keys: Sequence[Key]) -> dict[Key, picture.
     return _states(objects, views)
 
 
+def _changed(rows: Iterable[Any]) -> tuple[set[Key], set[str]]:
+    return {(r[0], r[1]) for r in rows if r[1] is not None}, {r[0] for r in rows}
+
+
 async def _load_incidents(fetch: Fetch, ids: Sequence[str]) -> dict[str, merge.Facts]:
     rows = await fetch("SELECT id, facts FROM incidents WHERE id = ANY($1::text[])", list(ids))
     return {r[0]: orjson.loads(r[1]) for r in rows}
@@ -314,6 +325,9 @@ class _PostgresTransaction:
 
     async def load_objects(self, keys: Sequence[Key]) -> dict[Key, picture.ObjectState]:
         return await _load_objects(self._conn.fetch, keys)
+
+    async def changed_since(self, after_seq: int, until_seq: int) -> tuple[set[Key], set[str]]:
+        return _changed(await self._conn.fetch(_CHANGED_SQL, after_seq, until_seq))
 
     async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
         return await _load_incidents(self._conn.fetch, ids)
@@ -420,6 +434,12 @@ class _SqlTransaction:
             statement = select(v.incident_id, v.object_id, v.organisation_id, v.json, v.seq)
             view_rows += await self._conn.execute(statement.where(v.incident_id == incident, v.object_id.in_(ids)))
         return _states(object_rows, view_rows)
+
+    async def changed_since(self, after_seq: int, until_seq: int) -> tuple[set[Key], set[str]]:
+        m, r = mentions_table.c, reports_table.c
+        mentioned = select(m.incident_id, m.object_id).where(m.seq > after_seq, m.seq <= until_seq)
+        reported = select(r.incident_id, null()).where(r.seq > after_seq, r.seq <= until_seq)
+        return _changed(list(await self._conn.execute(mentioned.union(reported))))
 
     async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
         c = incidents_table.c

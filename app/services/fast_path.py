@@ -28,6 +28,8 @@ from app.services.write_cache import WriteCache
 
 # A group with more object entries than this is merged in a worker thread: the event loop keeps its turn.
 OFFLOAD_WORK = 400
+# Once another writer was seen, this many groups take the locked path (which catches the cache up cheaply).
+HOLD_GROUPS = 50
 
 
 @dataclass(slots=True)
@@ -50,11 +52,19 @@ class FastPath:
     max_object_bytes: int
     clock: Callable[[], int]
     on_commit: Callable[[Committed], None] | None = None
+    held: int = 0  # groups left to send the locked way, since another writer was seen
+
+    def hold(self) -> None:
+        """Another writer is active: predictions would fail, so the next groups go the locked way."""
+        self.held = HOLD_GROUPS
 
     async def prepare(self, group: list[Submission], committing: frozenset[Key]) -> Prepared | None:
         """Plans and merges a group while another (whose objects are ``committing``) may still be committing;
         None when it must go the locked way."""
         base, epoch = self.cache.fence, self.cache.epoch
+        if self.held > 0:
+            self.held -= 1
+            return None
         if base is None:
             return None
         stored = await self.store.stored_reports([s.key for s in group])
@@ -86,6 +96,10 @@ class FastPath:
                 return False
             try:
                 await self._write(prepared)
+            except _FenceMoved:
+                self.cache.forget()
+                self.hold()
+                return False
             except Exception:
                 self.cache.forget()
                 return False

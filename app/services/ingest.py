@@ -49,6 +49,8 @@ from app.services.write_cache import WriteCache
 log = logging.getLogger(__name__)
 
 OnCommit = Callable[[Committed], None]
+# How far other writers may have moved the log for the cache to be caught up report by report (else dropped).
+CATCH_UP_REPORTS = 5000
 # Objects that survive a full collection are frozen now and then, so that the collector does not scan the
 # writer's cache over and over (they are freed by reference counting when dropped).
 FREEZE_SECONDS = 10.0
@@ -225,7 +227,7 @@ class Ingestor:
     async def _write_once(self, decisions: Plan) -> MergedGroup | None:
         async with self._store.transaction() as tx:
             fence = await tx.fence()
-            self._cache.align(fence)
+            await self._catch_up(tx, fence)
             created = await self._load(tx, decisions)
             merger = GroupMerger(self._cache, self._window_us, self._max_object_bytes, created)
             if sum(s.work for s in decisions.accepted) > OFFLOAD_WORK:
@@ -236,6 +238,20 @@ class Ingestor:
             await tx.write(merged.rows, merged.fence)
         self._cache.committed(merged.fence)
         return merged
+
+    async def _catch_up(self, tx: writes.WriteTransaction, fence: writes.Fence) -> None:
+        """Brings the cache to the fence read under lock. When other writers (other processes, admin actions)
+        moved it by a few reports, only what those reports mentioned is dropped: processes that write in turn
+        keep most of their cache. Otherwise everything is dropped."""
+        known = self._cache.fence
+        behind = fence.last_seq - known.last_seq if known is not None else -1
+        if known is None or not 0 <= behind <= CATCH_UP_REPORTS:
+            self._cache.align(fence)
+            return
+        if behind:
+            self._cache.evict(*await tx.changed_since(known.last_seq, fence.last_seq))
+            self._fast.hold()
+        self._cache.fence = fence
 
     async def _load(self, tx: writes.WriteTransaction, decisions: Plan) -> set[writes.Key]:
         """Reads the states the cache lacks; returns the objects that are not stored yet."""

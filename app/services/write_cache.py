@@ -39,6 +39,13 @@ class WriteCache:
         self.fence = fence
         return False
 
+    def evict(self, objects: Iterable[Key], incidents: Iterable[str]) -> None:
+        """Drops the states that another writer changed (read again when next needed)."""
+        for key in objects:
+            self.objects.pop(key, None)
+        for incident in incidents:
+            self.incidents.pop(incident, None)
+
     def forget(self) -> None:
         """Drops every cached state (after a group that did not commit, or whose outcome is unknown)."""
         self._drop()
