@@ -12,7 +12,7 @@ Everything here is pure: the ingest service loads states from the database, appl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -331,6 +331,20 @@ def apply_report(
     objects: dict[str, ObjectState], incident_facts: merge.Facts, report: ReportFacts, window_us: int
 ) -> ReportOutcome:
     """Applies a report to its incident and to the (already loaded) states of the objects it mentions."""
+    steps = apply_report_steps(objects, incident_facts, report, window_us)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            outcome: ReportOutcome = done.value
+            return outcome
+
+
+def apply_report_steps(
+    objects: dict[str, ObjectState], incident_facts: merge.Facts, report: ReportFacts, window_us: int
+) -> Generator[None, None, ReportOutcome]:
+    """``apply_report`` one object entry at a time: yields after each, returns the outcome. A caller can let
+    other work run between the entries of a large report."""
     fold_incident(incident_facts, report)
     outcome = ReportOutcome([], [])
     for entry in report.objects:
@@ -338,4 +352,5 @@ def apply_report(
         outcome.changes.extend(entries)
         if any(sees(e.audience, report.organisation) for e in entries):
             outcome.changed.append(entry.id)
+        yield
     return outcome

@@ -15,7 +15,6 @@ group wrote survives a failed check: its transaction is rolled back.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,8 +25,6 @@ from app.services.plan import Plan, outcome, plan
 from app.services.submissions import Submission
 from app.services.write_cache import WriteCache
 
-# A group with more object entries than this is merged in a worker thread: the event loop keeps its turn.
-OFFLOAD_WORK = 400
 # Once another writer was seen, this many groups take the locked path (which catches the cache up cheaply).
 HOLD_GROUPS = 50
 
@@ -77,10 +74,7 @@ class FastPath:
             return None  # the committing group failed meanwhile: its changes are gone from the cache
         merger = GroupMerger(self.cache, self.window_us, self.max_object_bytes, created)
         try:
-            if sum(s.work for s in decisions.accepted) > OFFLOAD_WORK:
-                merged = await asyncio.to_thread(merger.merge, decisions.accepted, base, self.clock())
-            else:
-                merged = merger.merge(decisions.accepted, base, self.clock())
+            merged = await merger.merge_cooperatively(decisions.accepted, base, self.clock())
         except Oversized:
             self.cache.forget()  # the merge changed cached states; the locked path refuses the report
             return None

@@ -6,6 +6,9 @@ commit). Seqs and audit ids follow the fence read under lock, so the rows are fi
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +20,9 @@ from app.errors import Invalid
 from app.repositories.writes import Fence, GroupRows, Key
 from app.services.submissions import Submission
 from app.services.write_cache import WriteCache
+
+# The longest the merge keeps the event loop before it gives others a turn.
+STEP_SECONDS = 0.002
 
 # What a group committed, in seq order: handed to the change follower after the commit.
 Committed = list[tuple[picture.ReportFacts, list[picture.ChangeEntry]]]
@@ -52,25 +58,53 @@ class GroupMerger:
     incidents: set[str] = field(default_factory=set)
 
     def merge(self, accepted: list[Submission], fence: Fence, now: int) -> MergedGroup:
+        """Merges the group in one go."""
+        steps = self.steps(accepted, fence, now)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                merged: MergedGroup = done.value
+                return merged
+
+    async def merge_cooperatively(self, accepted: list[Submission], fence: Fence, now: int) -> MergedGroup:
+        """Merges the group, giving the event loop a turn at least every STEP_SECONDS: a report of a thousand
+        objects takes tens of milliseconds, which other partners' requests and the readers do not wait for."""
+        steps = self.steps(accepted, fence, now)
+        deadline = time.perf_counter() + STEP_SECONDS
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                merged: MergedGroup = done.value
+                return merged
+            if time.perf_counter() > deadline:
+                await asyncio.sleep(0)
+                deadline = time.perf_counter() + STEP_SECONDS
+
+    def steps(self, accepted: list[Submission], fence: Fence, now: int) -> Generator[None, None, MergedGroup]:
+        """The merge, one object entry at a time."""
         group = MergedGroup()
         received_at = max(fence.last_received_at, now)
         audit_entries: list[dict[str, Any]] = []
         for offset, submission in enumerate(accepted, 1):
             facts = picture.report_facts(submission.body, seq=fence.last_seq + offset,
                                          organisation=submission.organisation, received_at=received_at)  # fmt: skip
-            outcome = self._apply(submission, facts)
+            outcome = yield from self._apply(submission, facts)
             group.answers[id(submission)] = _answer(facts, outcome)
             group.committed.append((facts, outcome.changes))
             _add_report_rows(group.rows, submission, facts, outcome, group.answers[id(submission)])
             audit_entries.append(_audit_entry(submission, facts))
         audit_hash = audit.chain(audit_entries, fence.audit_id, fence.audit_hash)
         group.rows.audit = [tuple(e[c] for c in _AUDIT_ORDER) for e in audit_entries]
-        self._add_state_rows(group.rows)
+        yield from self._add_state_rows(group.rows)
         last_audit = audit_entries[-1]["id"] if audit_entries else fence.audit_id
         group.fence = Fence(fence.last_seq + len(accepted), received_at, last_audit, audit_hash)
         return group
 
-    def _apply(self, submission: Submission, facts: picture.ReportFacts) -> picture.ReportOutcome:
+    def _apply(
+        self, submission: Submission, facts: picture.ReportFacts
+    ) -> Generator[None, None, picture.ReportOutcome]:
         states: dict[str, picture.ObjectState] = {}
         for entry in facts.objects:
             key = (facts.incident, entry.id)
@@ -79,16 +113,18 @@ class GroupMerger:
                 self.touched[key] = state
                 self.public_before[key] = state.public.seq
         self.incidents.add(facts.incident)
-        outcome = picture.apply_report(states, self.cache.incidents.setdefault(facts.incident, {}), facts,
-                                       self.window_us)  # fmt: skip
+        outcome = yield from picture.apply_report_steps(
+            states, self.cache.incidents.setdefault(facts.incident, {}), facts, self.window_us
+        )
         for index, entry in enumerate(facts.objects):
             if _largest_view(states[entry.id]) > self.max_object_bytes:
                 raise Oversized(submission, Invalid.at(
                     f"objects[{index}]", f"the object's merged state would exceed {self.max_object_bytes} bytes"))
         return outcome
 
-    def _add_state_rows(self, rows: GroupRows) -> None:
+    def _add_state_rows(self, rows: GroupRows) -> Generator[None, None, None]:
         for key, state in self.touched.items():
+            yield
             if not state.touched:
                 continue
             public_changed = state.public.seq != self.public_before[key] or key in self.created

@@ -40,7 +40,7 @@ from app.repositories import reports as reports_repo
 from app.repositories import writes
 from app.services import metrics
 from app.services.audit import Caller
-from app.services.fast_path import OFFLOAD_WORK, FastPath, Prepared
+from app.services.fast_path import FastPath, Prepared
 from app.services.group import Committed, GroupMerger, MergedGroup, Oversized, incident_ids, object_keys
 from app.services.plan import Plan, outcome, plan
 from app.services.submissions import FairQueue, Outcome, Submission
@@ -230,10 +230,7 @@ class Ingestor:
             await self._catch_up(tx, fence)
             created = await self._load(tx, decisions)
             merger = GroupMerger(self._cache, self._window_us, self._max_object_bytes, created)
-            if sum(s.work for s in decisions.accepted) > OFFLOAD_WORK:
-                merged = await asyncio.to_thread(merger.merge, decisions.accepted, fence, self._clock())
-            else:
-                merged = merger.merge(decisions.accepted, fence, self._clock())
+            merged = await merger.merge_cooperatively(decisions.accepted, fence, self._clock())
             assert merged.fence is not None
             await tx.write(merged.rows, merged.fence)
         self._cache.committed(merged.fence)

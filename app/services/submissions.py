@@ -2,8 +2,9 @@
 
 Each organisation has its own queue, and the writer fills a group by taking one report from each organisation
 in turn, up to a number of reports and an amount of work (object entries). So one partner's batch of a thousand
-large reports is committed in many groups, each of which also carries whatever other partners sent meanwhile:
-their reports wait for one group, never for the whole batch.
+large reports is committed in many groups, and other partners' reports wait for one group, never for the whole
+batch; a heavy report (a tenth of a group's work or more) is a group of its own, so that light reports are
+never committed together with it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class Submission:
             self.future.set_exception(error)
 
 
+# A report with more than this share of a group's work (1/HEAVY_SHARE) is committed in a group of its own.
+HEAVY_SHARE = 10
+
+
 class FairQueue:
     """Per-organisation queues, taken from in turn."""
 
@@ -71,14 +76,20 @@ class FairQueue:
             await self._ready.wait()
         group: list[Submission] = []
         work = 0
-        while self._queues and len(group) < max_reports:
+        heavy = max_work // HEAVY_SHARE
+        taken = True
+        while taken and len(group) < max_reports:
+            taken = False
             for organisation in list(self._queues):
                 queue = self._queues[organisation]
-                if group and work + queue[0].work > max_work:
-                    return group  # it goes first in the next group
+                # A report that does not fit waits for the next group, keeping its turn; a heavy report is a
+                # group of its own, so that light reports are never committed together with it.
+                if group and (work + queue[0].work > max_work or queue[0].work > heavy or work > heavy):
+                    continue
                 submission = queue.popleft()
                 group.append(submission)
                 work += submission.work
+                taken = True
                 self._rotate(organisation, queue)
                 if len(group) >= max_reports:
                     break
