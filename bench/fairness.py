@@ -47,7 +47,10 @@ def start(servers: Servers, args: argparse.Namespace) -> str:
     env = os.environ | {"NETCOP_DATABASE_URL": args.db_url, "NETCOP_ADMIN_TOKEN": ADMIN_TOKEN,
                         "NETCOP_LOG_LEVEL": "warning"}  # fmt: skip
     argv = [str(Path(sys.executable).parent / "netcop"), "serve", "--host", "127.0.0.1", "--port", str(args.port)]
-    servers.start("netcop", argv, env)
+    if args.server_tree is not None:  # another checkout's code (e.g. the commit before a change), same venv
+        env["PYTHONPATH"] = str(args.server_tree)
+        argv = [sys.executable, "-c", "from app.cli.main import app; app()", *argv[1:]]
+    servers.start("netcop", argv, env, cwd=args.server_tree)
     base = f"http://127.0.0.1:{args.port}"
     wait_healthy(servers, "netcop", base + "/healthz")
     return base
@@ -177,6 +180,7 @@ def main() -> None:
     p.add_argument("--victim-rate", type=float, default=20)
     p.add_argument("--reader-rate", type=float, default=10)
     p.add_argument("--port", type=int, default=18083)
+    p.add_argument("--server-tree", type=Path, default=None, help="serve another checkout's app/ (git worktree)")
     p.add_argument("--pg-host", default="127.0.0.1")
     p.add_argument("--pg-port", type=int, default=5432)
     p.add_argument("--pg-user", default="postgres")
