@@ -188,7 +188,8 @@ def main() -> None:
     args = p.parse_args()
     asyncio.run(recreate_database(args))
     args.db_url = pg_dsn(args, args.db_name).replace("postgresql://", "postgresql+asyncpg://", 1)
-    upgrade(args.db_url)
+    if args.server_tree is None:  # another checkout's server applies its own migrations when it starts
+        upgrade(args.db_url)
     servers = Servers(Path(tempfile.mkdtemp(prefix="netcop-fairness-")))
     try:
         asyncio.run(measure(start(servers, args), args))
