@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -317,6 +317,21 @@ def render_incident_fields(facts: merge.Facts, viewer: str | None, window_us: in
         "grip": values.get("grip"),
         "exercise": bool(values.get("exercise", False)),
     }
+
+
+class CommittedReport(NamedTuple):
+    """What the writer hands the change follower for one committed report."""
+
+    facts: ReportFacts
+    changes: list[ChangeEntry]
+    exercise: bool  # whether its incident is an exercise
+
+
+def is_exercise(facts: merge.Facts) -> bool:
+    """Whether an incident is an exercise, as every partner sees its fields (the winner of ``exercise`` does not
+    depend on the conflict window)."""
+    merged = merge.merge_property(facts.get("exercise", {}), merge.visible_to(None), 0) if "exercise" in facts else None
+    return bool(merged is not None and merged.winner.value)
 
 
 @dataclass(slots=True)

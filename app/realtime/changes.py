@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain import geojson, picture
 from app.realtime.protocol import text_frame
+from app.repositories import picture as picture_repo
 from app.repositories import reports as reports_repo
 
 
@@ -59,21 +60,24 @@ class Entry:
 class Change:
     """One report's change: its entries, and its messages encoded once per distinct selection."""
 
-    __slots__ = ("_encoded", "entries", "incident", "organisation", "report_id", "seq")
+    __slots__ = ("_encoded", "entries", "exercise", "incident", "organisation", "report_id", "seq")
 
-    def __init__(self, seq: int, incident: str, report_id: str, organisation: str, entries: list[Entry]) -> None:
+    def __init__(
+        self, seq: int, incident: str, report_id: str, organisation: str, entries: list[Entry], exercise: bool = False
+    ) -> None:
         self.seq = seq
         self.incident = incident
         self.report_id = report_id
         self.organisation = organisation
         self.entries = entries
+        self.exercise = exercise  # whether the incident is an exercise (streams never mix the two)
         self._encoded: dict[tuple[int, ...], tuple[bytes, bytes]] = {}
 
     @classmethod
-    def committed(cls, facts: picture.ReportFacts, entries: list[picture.ChangeEntry]) -> Change:
+    def committed(cls, facts: picture.ReportFacts, entries: list[picture.ChangeEntry], exercise: bool) -> Change:
         """A change as the writer of this process committed it (no need to read it back)."""
         return cls(facts.seq, facts.incident, facts.report, facts.organisation,
-                   [Entry(e.object_id, e.audience, e.json) for e in entries])  # fmt: skip
+                   [Entry(e.object_id, e.audience, e.json) for e in entries], exercise)  # fmt: skip
 
     @property
     def size(self) -> int:
@@ -106,4 +110,7 @@ async def read_changes(conn: AsyncConnection, after_seq: int, until_seq: int) ->
         if not changes or changes[-1].seq != seq:
             changes.append(Change(seq, incident, report_id, org, []))
         changes[-1].entries.append(_entry(object_id, audience, json))
+    exercises = await picture_repo.exercise_incidents(conn, {c.incident for c in changes})
+    for change in changes:
+        change.exercise = change.incident in exercises
     return changes

@@ -71,13 +71,13 @@ class Follower:
             self._known_end = max(self._known_end, seq)
         self._wake.set()
 
-    def publish_local(self, committed: list[tuple[picture.ReportFacts, list[picture.ChangeEntry]]]) -> None:
+    def publish_local(self, committed: list[picture.CommittedReport]) -> None:
         """Takes the changes this process's writer just committed, so that they need not be read back."""
         if len(self._local) < MAX_LOCAL:
-            for facts, entries in committed:
-                self._local[facts.seq] = Change.committed(facts, entries)
+            for facts, entries, exercise in committed:
+                self._local[facts.seq] = Change.committed(facts, entries, exercise)
         if committed:
-            self.wake(committed[-1][0].seq)
+            self.wake(committed[-1].facts.seq)
 
     async def _run(self) -> None:
         next_token_check = time.monotonic() + TOKEN_CHECK_SECONDS

@@ -28,6 +28,14 @@ class StreamFilter:
     incidents: frozenset[str] = frozenset()
     kinds: frozenset[str] = frozenset()
     bbox: geojson.Bbox | None = None
+    exercise: bool = False
+
+    def shows(self, incident: str, exercise: bool) -> bool:
+        """Whether the stream carries an incident (spec section 7): the named ones, whatever they are; otherwise
+        real incidents only, or with ``exercise=true`` exercises only: the two are never mixed."""
+        if self.incidents:
+            return incident in self.incidents
+        return exercise == self.exercise
 
     @property
     def narrows(self) -> bool:
@@ -70,7 +78,7 @@ class Subscriber:
         self.buffered_bytes += change.size
         self.wake.set()
 
-    def deliver(self, changes: list[Change], shared: dict[tuple[str, frozenset[str]], bytes]) -> None:
+    def deliver(self, changes: list[Change], shared: dict[tuple[str, frozenset[str], bool], bytes]) -> None:
         """Delivers a run of consecutive changes. Live on the fast path: the frames of the run are joined and
         written at once (``shared`` keeps the joined bytes per viewer and incidents for subscribers whose filter
         cannot narrow). Otherwise each change is offered to the buffer."""
@@ -83,7 +91,7 @@ class Subscriber:
         fresh = changes if changes[0].seq > self.sent else [c for c in changes if c.seq > self.sent]
         if not fresh:  # covered by the snapshot or catch-up already
             return
-        key = (self.viewer, self.filter.incidents)
+        key = (self.viewer, self.filter.incidents, self.filter.exercise)
         shareable = fresh is changes and not self.filter.narrows
         data = shared.get(key) if shareable else None
         if data is None:
@@ -129,7 +137,7 @@ class Subscriber:
 
     def select(self, change: Change) -> tuple[int, ...]:
         """The entries of a change this subscriber receives; tracks which objects are inside its filter."""
-        if self.filter.incidents and change.incident not in self.filter.incidents:
+        if not self.filter.shows(change.incident, change.exercise):
             return ()
         return tuple(i for i, e in enumerate(change.entries) if self._wants(change.incident, e))
 
@@ -170,7 +178,7 @@ class Hub:
         event loop every ``YIELD_EVERY`` subscribers, so that a large fan-out never stalls ingest."""
         if not changes:
             return
-        shared: dict[tuple[str, frozenset[str]], bytes] = {}
+        shared: dict[tuple[str, frozenset[str], bool], bytes] = {}
         for count, subscriber in enumerate(list(self.subscribers), 1):
             subscriber.deliver(changes, shared)
             if count % YIELD_EVERY == 0:

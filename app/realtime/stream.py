@@ -38,6 +38,7 @@ SEND_TIMEOUT = 30.0
 MAX_CLIENT_MESSAGES_PER_SECOND = 20
 MAX_CATCH_UP = 100_000
 CATCH_UP_SPAN = 1000
+EXERCISE_VALUES = {"true": True, "1": True, "false": False, "0": False}
 
 
 class _Refused(Exception):
@@ -57,7 +58,10 @@ def _query(websocket: WebSocket) -> tuple[int | None, StreamFilter]:
     except ValueError as error:
         raise _Refused(422, str(error)) from error
     kinds = frozenset(k for v in params.getlist("kind") for k in v.split(",") if k)
-    return after_seq, StreamFilter(frozenset(params.getlist("incident")), kinds, bbox)
+    exercise = params.get("exercise", "false").lower()
+    if exercise not in EXERCISE_VALUES:
+        raise _Refused(422, "exercise must be true or false")
+    return after_seq, StreamFilter(frozenset(params.getlist("incident")), kinds, bbox, EXERCISE_VALUES[exercise])
 
 
 def _origin_allowed(websocket: WebSocket, allowed: frozenset[str]) -> bool:
@@ -281,8 +285,8 @@ async def _assume_everything_inside(state: AppState, subscriber: Subscriber) -> 
     everything = ObjectFilter(include_removed=True)
     async with state.db.read() as conn:
         visible = await incidents_service.visible_incidents(conn, subscriber.viewer, state.window_us)
-        for incident in visible:
-            if not subscriber.filter.incidents or incident in subscriber.filter.incidents:
+        for incident, fields in visible.items():
+            if subscriber.filter.shows(incident, fields["exercise"]):
                 rendered = await objects_for_viewer(conn, subscriber.viewer, incident, everything)
                 subscriber.inside.update((incident, orjson.loads(o)["id"]) for o in rendered)
 
@@ -294,8 +298,8 @@ async def _snapshot(websocket: WebSocket, state: AppState, subscriber: Subscribe
         seq = await reports_repo.last_seq(conn)
         visible = await incidents_service.visible_incidents(conn, subscriber.viewer, state.window_us)
         objects: list[bytes] = []
-        for incident in visible:
-            if not flt.incidents or incident in flt.incidents:
+        for incident, fields in visible.items():
+            if flt.shows(incident, fields["exercise"]):
                 rendered = await objects_for_viewer(conn, subscriber.viewer, incident, object_filter)
                 objects.extend(rendered)
                 if flt.narrows:

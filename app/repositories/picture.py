@@ -135,6 +135,15 @@ async def _update_objects(conn: AsyncConnection, rows: list[dict[str, Any]]) -> 
         await conn.execute(statement, group)
 
 
+async def exercise_incidents(conn: AsyncConnection, ids: Iterable[str]) -> set[str]:
+    """Those of the incidents that are exercises (as every partner sees their fields)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    rows = await conn.execute(select(incidents.c.id, incidents.c.facts).where(incidents.c.id.in_(wanted)))
+    return {r[0] for r in rows if picture.is_exercise(orjson.loads(r[1]))}
+
+
 async def incident_facts(conn: AsyncConnection) -> dict[str, merge.Facts]:
     rows = await conn.execute(select(incidents.c.id, incidents.c.facts))
     return {r[0]: orjson.loads(r[1]) for r in rows}

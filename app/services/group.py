@@ -25,7 +25,7 @@ from app.services.write_cache import WriteCache
 STEP_SECONDS = 0.002
 
 # What a group committed, in seq order: handed to the change follower after the commit.
-Committed = list[tuple[picture.ReportFacts, list[picture.ChangeEntry]]]
+Committed = list[picture.CommittedReport]
 
 
 class Oversized(Exception):
@@ -92,7 +92,8 @@ class GroupMerger:
                                          organisation=submission.organisation, received_at=received_at)  # fmt: skip
             outcome = yield from self._apply(submission, facts)
             group.answers[id(submission)] = _answer(facts, outcome)
-            group.committed.append((facts, outcome.changes))
+            exercise = picture.is_exercise(self.cache.incidents[facts.incident])
+            group.committed.append(picture.CommittedReport(facts, outcome.changes, exercise))
             _add_report_rows(group.rows, submission, facts, outcome, group.answers[id(submission)])
             audit_entries.append(_audit_entry(submission, facts))
         audit_hash = audit.chain(audit_entries, fence.audit_id, fence.audit_hash)

@@ -318,3 +318,33 @@ async def test_an_oversized_client_frame_is_closed_with_1009_and_others_are_unaf
     async with stream(server, police) as newcomer:
         await snapshot(newcomer)
     assert server.process.poll() is None
+
+
+async def test_exercises_are_never_mixed_into_the_real_stream(
+    server: Server, http: httpx.AsyncClient, police: Token, incident: str
+) -> None:
+    """Spec section 7: a stream without ``exercise`` carries no object of an exercise incident, in its snapshot,
+    its changes or its catch-up; ``exercise=true`` carries only exercises; naming an exercise incident gives it."""
+    drill = unique("drill")
+    real_id, drill_id = unique("real"), unique("drill-obj")
+    await post(http, police, report(incident, roadblock(real_id, "open")))
+    start = await post(http, police, report(drill, roadblock(drill_id, "open"), incident_info={"exercise": True}))
+    async with (
+        stream(server, police) as real,
+        stream(server, police, {"exercise": "true"}) as drills,
+        stream(server, police, {"incident": drill}) as named,
+    ):
+        real_snapshot, drill_snapshot, named_snapshot = [await snapshot(ws) for ws in (real, drills, named)]
+        assert real_id in ids(real_snapshot)
+        assert drill_id not in ids(real_snapshot)
+        assert drill_id in ids(drill_snapshot)
+        assert real_id not in ids(drill_snapshot)
+        assert ids(named_snapshot) == [drill_id]
+        await post(http, police, report(drill, roadblock(drill_id, "closed")))
+        await post(http, police, report(incident, roadblock(real_id, "closed")))
+        assert ids(await next_message(real, "change")) == [real_id]
+        assert ids(await next_message(drills, "change")) == [drill_id]
+        assert ids(await next_message(named, "change")) == [drill_id]
+    async with stream(server, police, {"after_seq": start["seq"]}) as resumed:
+        caught_up = [await next_message(resumed, "change")]
+        assert [ids(c) for c in caught_up] == [[real_id]]
