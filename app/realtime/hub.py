@@ -71,7 +71,11 @@ class Subscriber:
         catch-up covered (before the stream is live, or without the fast path)."""
         if self.overflowed or self.revoked:
             return
-        if len(self.buffer) >= self.max_messages or self.buffered_bytes + change.size > self.max_bytes:
+        # A backlog over the bound is a client that does not keep up; a single change larger than the bound is
+        # not (spec section 7): an empty buffer takes any change.
+        if self.buffer and (
+            len(self.buffer) >= self.max_messages or self.buffered_bytes + change.size > self.max_bytes
+        ):
             self._overflow()
             return
         self.buffer.append(change)
@@ -101,7 +105,8 @@ class Subscriber:
         self.sent = fresh[-1].seq
         if not data:
             return
-        if self.writer.buffered() + len(data) > self.max_bytes:
+        backlog = self.writer.buffered()
+        if backlog and backlog + len(data) > self.max_bytes:
             self._overflow()
         else:
             self.writer.write(data)

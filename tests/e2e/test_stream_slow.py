@@ -10,6 +10,7 @@ maximum."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from pathlib import Path
@@ -112,3 +113,23 @@ async def test_a_slow_consumer_is_closed_with_4008_and_resumes_without_loss(serv
         async with streams.stream(server, police, {"after_seq": received[-1]}) as resumed:
             rest = [(await next_message(resumed, "change"))["seq"] for _ in answered[len(received) :]]
         assert rest == answered[len(received) :]
+
+
+async def test_a_change_larger_than_the_buffer_reaches_every_reading_client(server: Server) -> None:
+    """One change bigger than a stream's whole buffer (20 objects of 7 KB against 64 KiB) is no backlog: twenty
+    clients that read take it in, none is closed with 4008, and the next change reaches them too."""
+    async with streams.http_client(server) as http:
+        police = await streams.issue(http, unique("police"))
+        incident = unique("flood")
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(streams.stream(server, police)) for _ in range(20)]
+            for ws in clients:
+                await snapshot(ws)
+            objects = [{"id": f"big-{i}", "kind": "marker", "properties": {"filler": FILLER}} for i in range(20)]
+            big = await post(http, police, report(incident, *objects))
+            small = await post(http, police, report(incident, {"id": "small", "kind": "marker"}))
+            for ws in clients:
+                first = await next_message(ws, "change")
+                assert (first["seq"], len(first["objects"])) == (big["seq"], 20)
+                assert len(json.dumps(first)) > BUFFER_BYTES
+                assert (await next_message(ws, "change"))["seq"] == small["seq"]
