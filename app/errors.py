@@ -5,6 +5,7 @@
     ├── BadRequest         400 the body is not JSON (or not the JSON shape expected at all)
     ├── Unauthorized       401 no valid token
     ├── Forbidden          403 a valid token without the role
+    │   └── NotCoordinator 403 incident fields from an organisation that does not coordinate the incident
     ├── NotFound           404 unknown, or not visible to this viewer
     ├── Conflict           409 an id reused with a different body
     ├── PayloadTooLarge    413 over the size limit
@@ -44,6 +45,12 @@ class Unauthorized(NetcopError):
 class Forbidden(NetcopError):
     status = 403
     code = "forbidden"
+
+
+class NotCoordinator(Forbidden):
+    """Incident fields from an organisation that does not coordinate the incident (spec section 1)."""
+
+    code = "not_coordinator"
 
 
 class NotFound(NetcopError):

@@ -9,8 +9,15 @@ from fastapi import APIRouter, Query, Request, Response
 from app.api import bodies
 from app.api.deps import CurrentPrincipal, StateDep
 from app.api.responses import errors, json_value
-from app.schemas.admin import OrganisationCreate, OrganisationList, OrganisationRead, TokenCreate, TokenIssued
-from app.services import admin, audit
+from app.schemas.admin import (
+    CoordinatorsSet,
+    OrganisationCreate,
+    OrganisationList,
+    OrganisationRead,
+    TokenCreate,
+    TokenIssued,
+)
+from app.services import admin, audit, incidents
 from app.services.audit import Caller
 from app.services.auth import Principal
 
@@ -64,6 +71,23 @@ async def revoke_token(token_id: str, request: Request, state: StateDep, princip
     state.authenticator.forget(token_id)
     state.hub.revoke(token_id)
     return Response(status_code=204)
+
+
+@router.put(
+    "/incidents/{incident_id}/coordinators",
+    openapi_extra=bodies.documented(CoordinatorsSet),
+    responses=errors(400, 401, 403, 404, 413, 422),
+)
+async def set_coordinators(
+    incident_id: str, request: Request, state: StateDep, principal: CurrentPrincipal
+) -> Response:
+    """Names the organisations that coordinate an incident (a coordinator with ``report``, or an admin)."""
+    body = await bodies.parse(request, CoordinatorsSet)
+    incident = await incidents.set_coordinators(
+        db=state.db, principal=principal, caller=caller(request, principal), incident=incident_id,
+        organisations=body.organisations, window_us=state.window_us,
+    )  # fmt: skip
+    return json_value(incident)
 
 
 def caller(request: Request, principal: Principal) -> Caller:

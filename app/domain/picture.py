@@ -319,6 +319,36 @@ def render_incident_fields(facts: merge.Facts, viewer: str | None, window_us: in
     }
 
 
+@dataclass(slots=True)
+class IncidentState:
+    """An incident's merge facts and its authority: who coordinates it, and whether it is an exercise (fixed by
+    the report that created it; spec section 1)."""
+
+    facts: merge.Facts = field(default_factory=dict)
+    coordinators: tuple[str, ...] = ()
+    exercise: bool = False
+
+
+def created_by(report: ReportFacts) -> IncidentState:
+    """The state of an incident that this report creates: its sender coordinates it."""
+    exercise = dict(report.incident_info).get("exercise")
+    return IncidentState({}, (report.organisation,), bool(exercise))
+
+
+def authority_refusal(state: IncidentState, report: ReportFacts) -> tuple[int, str, str] | None:
+    """Why a report may not set the incident's fields: (status, path, message); None when it may."""
+    if not report.incident_info:
+        return None
+    if report.organisation not in state.coordinators:
+        return (403, "incident_info", f"only the incident's coordinators ({', '.join(state.coordinators)}) may set "
+                "its fields")  # fmt: skip
+    exercise = dict(report.incident_info).get("exercise")
+    if exercise is not None and bool(exercise) != state.exercise:
+        return (422, "incident_info.exercise", f"is fixed at {str(state.exercise).lower()} since the incident was "
+                "created")  # fmt: skip
+    return None
+
+
 class CommittedReport(NamedTuple):
     """What the writer hands the change follower for one committed report."""
 

@@ -3,7 +3,7 @@ same transaction and can be rebuilt (``netcop verify``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -92,6 +92,10 @@ class Incident(Base):
 
     id: Mapped[str] = mapped_column(String(63), primary_key=True)
     facts: Mapped[str] = mapped_column(Text)
+    # Who may set its fields (a JSON list of organisation ids): the creator, then whom a coordinator names.
+    coordinators: Mapped[str] = mapped_column(Text, server_default="[]")
+    # Fixed by the report that created it.
+    exercise: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class Object(Base):

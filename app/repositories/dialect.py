@@ -21,10 +21,16 @@ async def insert_ignore(conn: AsyncConnection, table: Table, rows: Sequence[dict
         await conn.execute(_insert(conn, table).on_conflict_do_nothing(), list(rows))
 
 
-async def upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
-    """Inserts the rows, or updates those whose key exists."""
+async def upsert(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str] | None = None,
+) -> None:
+    """Inserts the rows, or updates those whose key exists (``update``: only those columns)."""
     if not rows:
         return
     statement = _insert(conn, table)
-    updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
+    updates = {c: statement.excluded[c] for c in rows[0] if c not in keys and (update is None or c in update)}
     await conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=updates), list(rows))

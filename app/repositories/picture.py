@@ -136,17 +136,31 @@ async def _update_objects(conn: AsyncConnection, rows: list[dict[str, Any]]) -> 
 
 
 async def exercise_incidents(conn: AsyncConnection, ids: Iterable[str]) -> set[str]:
-    """Those of the incidents that are exercises (as every partner sees their fields)."""
+    """Those of the incidents that are exercises."""
     wanted = sorted(set(ids))
     if not wanted:
         return set()
-    rows = await conn.execute(select(incidents.c.id, incidents.c.facts).where(incidents.c.id.in_(wanted)))
-    return {r[0] for r in rows if picture.is_exercise(orjson.loads(r[1]))}
+    statement = select(incidents.c.id).where(incidents.c.id.in_(wanted), incidents.c.exercise.is_(True))
+    return {r[0] for r in await conn.execute(statement)}
 
 
-async def incident_facts(conn: AsyncConnection) -> dict[str, merge.Facts]:
-    rows = await conn.execute(select(incidents.c.id, incidents.c.facts))
-    return {r[0]: orjson.loads(r[1]) for r in rows}
+async def incident_states(conn: AsyncConnection) -> dict[str, picture.IncidentState]:
+    columns = (incidents.c.id, incidents.c.facts, incidents.c.coordinators, incidents.c.exercise)
+    return {
+        r[0]: picture.IncidentState(orjson.loads(r[1]), tuple(orjson.loads(r[2])), bool(r[3]))
+        for r in await conn.execute(select(*columns))
+    }
+
+
+async def incident_state(conn: AsyncConnection, incident: str) -> picture.IncidentState | None:
+    columns = (incidents.c.facts, incidents.c.coordinators, incidents.c.exercise)
+    row = (await conn.execute(select(*columns).where(incidents.c.id == incident))).first()
+    return picture.IncidentState(orjson.loads(row[0]), tuple(orjson.loads(row[1])), bool(row[2])) if row else None
+
+
+async def set_coordinators(conn: AsyncConnection, incident: str, coordinators: Sequence[str]) -> None:
+    statement = update(incidents).where(incidents.c.id == incident)
+    await conn.execute(statement.values(coordinators=orjson.dumps(list(coordinators)).decode()))
 
 
 async def public_objects(

@@ -23,7 +23,7 @@ from sqlalchemy import Table, bindparam, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Database
-from app.domain import merge, picture
+from app.domain import picture
 from app.domain.timefmt import parse_rfc3339, to_micros
 from app.models import (
     AuditEntry,
@@ -53,7 +53,7 @@ PUBLIC_COLUMNS = ("public_json", "public_seq", "public_kind", "public_removed", 
                   "max_lat")  # fmt: skip
 OBJECT_COLUMNS = ("incident_id", "id", "facts", *PUBLIC_COLUMNS)
 VIEW_COLUMNS = ("incident_id", "object_id", "organisation_id", "json", "seq", "kind", "removed")
-INCIDENT_COLUMNS = ("id", "facts")
+INCIDENT_COLUMNS = ("id", "facts", "coordinators", "exercise")
 
 
 class Fence(NamedTuple):
@@ -87,8 +87,8 @@ class WriteTransaction(Protocol):
     async def load_objects(self, keys: Sequence[Key]) -> dict[Key, picture.ObjectState]:
         """The stored states (facts, public and private views) of those of the objects that exist."""
 
-    async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
-        """The stored facts of those of the incidents that exist."""
+    async def load_incidents(self, ids: Sequence[str]) -> dict[str, picture.IncidentState]:
+        """The stored states of those of the incidents that exist."""
 
     async def write(self, rows: GroupRows, fence: Fence) -> None:
         """Writes the group and moves the head rows to ``fence``."""
@@ -107,7 +107,7 @@ class WriteStore(Protocol):
     async def load_objects(self, keys: Sequence[Key]) -> dict[Key, picture.ObjectState]:
         """The committed states of those of the objects that exist."""
 
-    async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]: ...
+    async def load_incidents(self, ids: Sequence[str]) -> dict[str, picture.IncidentState]: ...
 
     async def existing_organisations(self, ids: Sequence[str]) -> set[str]: ...
 
@@ -192,7 +192,8 @@ c AS (INSERT INTO change_objects ({", ".join(CHANGE_COLUMNS)})
       SELECT * FROM unnest($@::bigint[], $@::int[], $@::text[], $@::text[], $@::text[])),
 l AS (INSERT INTO audit_log ({", ".join(AUDIT_COLUMNS)}) SELECT * FROM unnest($@::bigint[], $@::bigint[],
       $@::text[], $@::text[], $@::text[], $@::text[], $@::text[], $@::text[], $@::text[], $@::text[])),
-i AS (INSERT INTO incidents (id, facts) SELECT * FROM unnest($@::text[], $@::text[])
+i AS (INSERT INTO incidents ({", ".join(INCIDENT_COLUMNS)})
+      SELECT * FROM unnest($@::text[], $@::text[], $@::text[], $@::boolean[])
       ON CONFLICT (id) DO UPDATE SET facts = EXCLUDED.facts),
 oi AS (INSERT INTO objects ({", ".join(OBJECT_COLUMNS)})
        SELECT * FROM unnest($@::text[], $@::text[], $@::text[], $@::{_PUBLIC_TYPES})),
@@ -277,7 +278,7 @@ class PostgresStore:
     async def load_objects(self, keys: Sequence[Key]) -> dict[Key, picture.ObjectState]:
         return await _load_objects(self._reader.fetch, keys)
 
-    async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
+    async def load_incidents(self, ids: Sequence[str]) -> dict[str, picture.IncidentState]:
         return await _load_incidents(self._reader.fetch, ids)
 
     @asynccontextmanager
@@ -310,9 +311,13 @@ def _changed(rows: Iterable[Any]) -> tuple[set[Key], set[str]]:
     return {(r[0], r[1]) for r in rows if r[1] is not None}, {r[0] for r in rows}
 
 
-async def _load_incidents(fetch: Fetch, ids: Sequence[str]) -> dict[str, merge.Facts]:
-    rows = await fetch("SELECT id, facts FROM incidents WHERE id = ANY($1::text[])", list(ids))
-    return {r[0]: orjson.loads(r[1]) for r in rows}
+async def _load_incidents(fetch: Fetch, ids: Sequence[str]) -> dict[str, picture.IncidentState]:
+    sql = "SELECT id, facts, coordinators, exercise FROM incidents WHERE id = ANY($1::text[])"
+    return _incident_states(await fetch(sql, list(ids)))
+
+
+def _incident_states(rows: Iterable[Any]) -> dict[str, picture.IncidentState]:
+    return {r[0]: picture.IncidentState(orjson.loads(r[1]), tuple(orjson.loads(r[2])), bool(r[3])) for r in rows}
 
 
 class _PostgresTransaction:
@@ -329,7 +334,7 @@ class _PostgresTransaction:
     async def changed_since(self, after_seq: int, until_seq: int) -> tuple[set[Key], set[str]]:
         return _changed(await self._conn.fetch(_CHANGED_SQL, after_seq, until_seq))
 
-    async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
+    async def load_incidents(self, ids: Sequence[str]) -> dict[str, picture.IncidentState]:
         return await _load_incidents(self._conn.fetch, ids)
 
     async def write(self, rows: GroupRows, fence: Fence) -> None:
@@ -399,7 +404,7 @@ class SqlStore:
         async with self._db.read() as conn:
             return await _SqlTransaction(conn).load_objects(keys)
 
-    async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
+    async def load_incidents(self, ids: Sequence[str]) -> dict[str, picture.IncidentState]:
         async with self._db.read() as conn:
             return await _SqlTransaction(conn).load_incidents(ids)
 
@@ -441,10 +446,10 @@ class _SqlTransaction:
         reported = select(r.incident_id, null()).where(r.seq > after_seq, r.seq <= until_seq)
         return _changed(list(await self._conn.execute(mentioned.union(reported))))
 
-    async def load_incidents(self, ids: Sequence[str]) -> dict[str, merge.Facts]:
+    async def load_incidents(self, ids: Sequence[str]) -> dict[str, picture.IncidentState]:
         c = incidents_table.c
-        rows = await self._conn.execute(select(c.id, c.facts).where(c.id.in_(list(ids))))
-        return {r[0]: orjson.loads(r[1]) for r in rows}
+        statement = select(c.id, c.facts, c.coordinators, c.exercise).where(c.id.in_(list(ids)))
+        return _incident_states(await self._conn.execute(statement))
 
     async def write(self, rows: GroupRows, fence: Fence) -> None:
         conn = self._conn
@@ -460,7 +465,8 @@ class _SqlTransaction:
                 await conn.execute(table.insert(), _dicts(columns, table_rows))
         await self._update_objects(rows.object_updates)
         await dialect.upsert(conn, views_table, _dicts(VIEW_COLUMNS, rows.views), keys=VIEW_COLUMNS[:3])
-        await dialect.upsert(conn, incidents_table, _dicts(INCIDENT_COLUMNS, rows.incidents), keys=("id",))
+        await dialect.upsert(conn, incidents_table, _dicts(INCIDENT_COLUMNS, rows.incidents), keys=("id",),
+                             update=("facts",))  # fmt: skip
         await conn.execute(
             update(sequence_table).values(last_seq=fence.last_seq, last_received_at=fence.last_received_at)
         )

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas.common import SLUG_PATTERN
+from app.schemas.common import SLUG_PATTERN, Slug
 
 Discipline = Literal[
     "police", "fire", "medical", "population-care", "water", "defence", "infrastructure", "national", "other"
@@ -49,3 +49,11 @@ class TokenIssued(BaseModel):
     roles: list[Role]
     organisation: str
     label: str | None = None
+
+
+class CoordinatorsSet(BaseModel):
+    """The organisations that coordinate an incident (spec section 1): they alone set its fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    organisations: Annotated[list[Slug], Field(min_length=1, max_length=50)]

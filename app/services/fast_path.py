@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from app.repositories.writes import Fence, Key, WriteStore
 from app.services import metrics
-from app.services.group import Committed, GroupMerger, MergedGroup, Oversized, incident_ids, object_keys
+from app.services.group import Committed, GroupMerger, MergedGroup, Refused, incident_ids, object_keys
 from app.services.plan import Plan, outcome, plan
 from app.services.submissions import Submission
 from app.services.write_cache import WriteCache
@@ -75,7 +75,7 @@ class FastPath:
         merger = GroupMerger(self.cache, self.window_us, self.max_object_bytes, created)
         try:
             merged = await merger.merge_cooperatively(decisions.accepted, base, self.clock())
-        except Oversized:
+        except Refused:
             self.cache.forget()  # the merge changed cached states; the locked path refuses the report
             return None
         self.cache.fence = merged.fence  # the prediction the next group is merged at
@@ -130,8 +130,8 @@ class FastPath:
         loaded_incidents = await self.store.load_incidents(incidents) if incidents else {}
         for key, state in loaded.items():
             self.cache.objects.setdefault(key, state)
-        for incident, facts in loaded_incidents.items():
-            self.cache.incidents.setdefault(incident, facts)
+        for incident_id, incident in loaded_incidents.items():
+            self.cache.incidents.setdefault(incident_id, incident)
         return set(missing) - loaded.keys()
 
 

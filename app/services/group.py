@@ -16,7 +16,7 @@ import orjson
 
 from app.domain import audit, picture
 from app.domain.timefmt import format_micros
-from app.errors import Invalid
+from app.errors import Invalid, NetcopError, NotCoordinator
 from app.repositories.writes import Fence, GroupRows, Key
 from app.services.submissions import Submission
 from app.services.write_cache import WriteCache
@@ -28,10 +28,11 @@ STEP_SECONDS = 0.002
 Committed = list[picture.CommittedReport]
 
 
-class Oversized(Exception):
-    """A report would make an object's merged state larger than allowed."""
+class Refused(Exception):
+    """A report is refused for what it would do to the state: an object's merged state larger than allowed, or
+    incident fields set by an organisation that does not coordinate the incident."""
 
-    def __init__(self, submission: Submission, error: Invalid) -> None:
+    def __init__(self, submission: Submission, error: NetcopError) -> None:
         super().__init__(error.message)
         self.submission = submission
         self.error = error
@@ -56,6 +57,7 @@ class GroupMerger:
     touched: dict[Key, picture.ObjectState] = field(default_factory=dict)
     public_before: dict[Key, int | None] = field(default_factory=dict)
     incidents: set[str] = field(default_factory=set)
+    created_incidents: set[str] = field(default_factory=set)
 
     def merge(self, accepted: list[Submission], fence: Fence, now: int) -> MergedGroup:
         """Merges the group in one go."""
@@ -92,7 +94,7 @@ class GroupMerger:
                                          organisation=submission.organisation, received_at=received_at)  # fmt: skip
             outcome = yield from self._apply(submission, facts)
             group.answers[id(submission)] = _answer(facts, outcome)
-            exercise = picture.is_exercise(self.cache.incidents[facts.incident])
+            exercise = self.cache.incidents[facts.incident].exercise
             group.committed.append(picture.CommittedReport(facts, outcome.changes, exercise))
             _add_report_rows(group.rows, submission, facts, outcome, group.answers[id(submission)])
             audit_entries.append(_audit_entry(submission, facts))
@@ -106,6 +108,7 @@ class GroupMerger:
     def _apply(
         self, submission: Submission, facts: picture.ReportFacts
     ) -> Generator[None, None, picture.ReportOutcome]:
+        incident = self._incident(submission, facts)
         states: dict[str, picture.ObjectState] = {}
         for entry in facts.objects:
             key = (facts.incident, entry.id)
@@ -114,14 +117,25 @@ class GroupMerger:
                 self.touched[key] = state
                 self.public_before[key] = state.public.seq
         self.incidents.add(facts.incident)
-        outcome = yield from picture.apply_report_steps(
-            states, self.cache.incidents.setdefault(facts.incident, {}), facts, self.window_us
-        )
+        outcome = yield from picture.apply_report_steps(states, incident.facts, facts, self.window_us)
         for index, entry in enumerate(facts.objects):
             if _largest_view(states[entry.id]) > self.max_object_bytes:
-                raise Oversized(submission, Invalid.at(
+                raise Refused(submission, Invalid.at(
                     f"objects[{index}]", f"the object's merged state would exceed {self.max_object_bytes} bytes"))
         return outcome
+
+    def _incident(self, submission: Submission, facts: picture.ReportFacts) -> picture.IncidentState:
+        """The report's incident, created by it when new; refused when the report may not set its fields."""
+        incident = self.cache.incidents.get(facts.incident)
+        if incident is None:
+            incident = self.cache.incidents[facts.incident] = picture.created_by(facts)
+            self.created_incidents.add(facts.incident)
+        refusal = picture.authority_refusal(incident, facts)
+        if refusal is not None:
+            status, path, message = refusal
+            error = NotCoordinator(message) if status == 403 else Invalid.at(path, message)
+            raise Refused(submission, error)
+        return incident
 
     def _add_state_rows(self, rows: GroupRows) -> Generator[None, None, None]:
         for key, state in self.touched.items():
@@ -141,7 +155,10 @@ class GroupMerger:
                                    bool(content.get("removed"))))  # fmt: skip
             state.touched = False
             state.touched_private.clear()
-        rows.incidents = [(i, orjson.dumps(self.cache.incidents[i]).decode()) for i in sorted(self.incidents)]
+        for incident_id in sorted(self.incidents):
+            incident = self.cache.incidents[incident_id]
+            rows.incidents.append((incident_id, orjson.dumps(incident.facts).decode(),
+                                   orjson.dumps(incident.coordinators).decode(), incident.exercise))  # fmt: skip
 
 
 _AUDIT_ORDER = ("id", "at", "actor", "organisation_id", "action", "subject", "address", "details", "prev_hash", "hash")

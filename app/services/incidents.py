@@ -11,9 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db import Database
 from app.domain import geojson, picture
 from app.domain.timefmt import format_micros
-from app.errors import NotFound
+from app.errors import Forbidden, Invalid, NotFound
+from app.repositories import organisations as organisations_repo
 from app.repositories import picture as picture_repo
 from app.repositories import reports as reports_repo
+from app.services import audit
+from app.services.audit import Caller
+from app.services.auth import Principal
 from app.services.reading import ObjectFilter, objects_for_viewer
 
 
@@ -28,12 +32,12 @@ async def visible_incidents(conn: AsyncConnection, viewer: str, window_us: int) 
             max(entry["last"], last),
             max(entry["seq"], seq),
         )
-    facts = await picture_repo.incident_facts(conn)
+    states = await picture_repo.incident_states(conn)
     counts = await _object_counts(conn, viewer)
     return {
         incident: {
             "id": incident,
-            **picture.render_incident_fields(facts.get(incident, {}), viewer, window_us),
+            **_fields(states.get(incident), viewer, window_us),
             "created_at": format_micros(a["first"]),
             "updated_at": format_micros(a["last"]),
             "seq": a["seq"],
@@ -42,6 +46,13 @@ async def visible_incidents(conn: AsyncConnection, viewer: str, window_us: int) 
         }
         for incident, a in sorted(activity.items())
     }
+
+
+def _fields(state: picture.IncidentState | None, viewer: str, window_us: int) -> dict[str, Any]:
+    """An incident's merged fields as the viewer sees them, with its fixed ones: exercise and coordinators."""
+    state = state or picture.IncidentState()
+    fields = picture.render_incident_fields(state.facts, viewer, window_us)
+    return {**fields, "exercise": state.exercise, "coordinators": list(state.coordinators)}
 
 
 async def _object_counts(conn: AsyncConnection, viewer: str) -> dict[str, int]:
@@ -104,3 +115,29 @@ def _feature(rendered: bytes) -> dict[str, Any]:
     obj = orjson.loads(rendered)
     geometry = obj.pop("geometry")
     return {"type": "Feature", "id": f"{obj['incident']}/{obj['id']}", "geometry": geometry, "properties": obj}
+
+
+async def set_coordinators(
+    *, db: Database, principal: Principal, caller: Caller, incident: str, organisations: list[str], window_us: int
+) -> dict[str, Any]:
+    """Names an incident's coordinators (spec section 1): by a coordinator with the ``report`` role, or an admin;
+    audited. Answers the incident as the caller sees it."""
+    admin = "admin" in principal.roles
+    viewer = principal.organisation or ""
+    async with db.write() as conn:
+        state = await picture_repo.incident_state(conn, incident)
+        if state is None or (not admin and incident not in await visible_incidents(conn, viewer, window_us)):
+            raise NotFound(f"no incident '{incident}'")
+        if not admin and ("report" not in principal.roles or viewer not in state.coordinators):
+            raise Forbidden("only the incident's coordinators (or an admin) name its coordinators")
+        known = await organisations_repo.existing_ids(conn, organisations)
+        unknown = [{"path": f"organisations[{i}]", "message": f"unknown organisation '{org}'"}
+                   for i, org in enumerate(organisations) if org not in known]  # fmt: skip
+        if unknown:
+            raise Invalid("the coordinators are invalid", unknown)
+        named = list(dict.fromkeys(organisations))
+        # The audit head first: the writer locks it before the incident rows, and so must everyone.
+        await audit.record(conn, caller, "incident.coordinators", incident, coordinators=named)
+        await picture_repo.set_coordinators(conn, incident, named)
+        found = await visible_incidents(conn, viewer, window_us)
+    return found.get(incident) or {"id": incident, "coordinators": named}

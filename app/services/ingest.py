@@ -41,7 +41,7 @@ from app.repositories import writes
 from app.services import metrics
 from app.services.audit import Caller
 from app.services.fast_path import FastPath, Prepared
-from app.services.group import Committed, GroupMerger, MergedGroup, Oversized, incident_ids, object_keys
+from app.services.group import Committed, GroupMerger, MergedGroup, Refused, incident_ids, object_keys
 from app.services.plan import Plan, outcome, plan
 from app.services.submissions import FairQueue, Outcome, Submission
 from app.services.write_cache import WriteCache
@@ -216,9 +216,9 @@ class Ingestor:
         while decisions.accepted:
             try:
                 return await self._write_once(decisions)
-            except Oversized as refusal:
+            except Refused as refusal:
                 self._cache.forget()  # the merge changed cached states before it was refused
-                decisions.refuse(refusal.submission, Outcome(422, error=refusal.error))
+                decisions.refuse(refusal.submission, Outcome(refusal.error.status, error=refusal.error))
             except BaseException:
                 self._cache.forget()
                 raise
@@ -248,6 +248,9 @@ class Ingestor:
         if behind:
             self._cache.evict(*await tx.changed_since(known.last_seq, fence.last_seq))
             self._fast.hold()
+        if fence.audit_id != known.audit_id + behind:
+            # Audit entries without reports: admin actions, of which naming coordinators changes incidents.
+            self._cache.evict((), list(self._cache.incidents))
         self._cache.fence = fence
 
     async def _load(self, tx: writes.WriteTransaction, decisions: Plan) -> set[writes.Key]:

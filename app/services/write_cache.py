@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Set
 
-from app.domain import merge, picture
+from app.domain import picture
 from app.repositories.writes import Fence, Key
 
 
@@ -26,7 +26,7 @@ class WriteCache:
         # Moves on every drop: a group merged at an older epoch was merged on states that are gone.
         self.epoch = 0
         self.objects: OrderedDict[Key, picture.ObjectState] = OrderedDict()
-        self.incidents: dict[str, merge.Facts] = {}
+        self.incidents: dict[str, picture.IncidentState] = {}
         # Organisations are never deleted, so what is known stays true whatever the fence says.
         self.organisations: set[str] = set()
 

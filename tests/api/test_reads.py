@@ -115,8 +115,11 @@ async def test_one_incident_is_its_list_entry(client: httpx.AsyncClient, police:
 
 
 async def test_incident_fields_merge_by_observed_at(client: httpx.AsyncClient, police: Headers, fire: Headers) -> None:
-    """incident_info follows the merge rule: a later observed status wins, an older one sent afterwards does not."""
+    """incident_info follows the merge rule between its coordinators: a later observed status wins, an older one
+    sent afterwards does not."""
     await accept(client, police, report("p1", incident="x-1", observed_at=at("14:00"), **info(status="active")))
+    named = {"organisations": ["politie", "brandweer"]}
+    assert (await client.put(f"{INCIDENTS}/x-1/coordinators", json=named, headers=police)).status_code == 200
     await accept(client, fire, report("f1", incident="x-1", observed_at=at("15:00"), **info(status="closed")))
     await accept(client, police, report("p2", incident="x-1", observed_at=at("14:30"), **info(status="active")))
     assert (await get_json(client, f"{INCIDENTS}/x-1", police))["status"] == "closed"

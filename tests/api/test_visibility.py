@@ -86,6 +86,8 @@ async def test_the_incident_fields_hide_restricted_organisations(
     """An organisation that only sent restricted reports about an incident is not among its organisations for
     outsiders, and its incident_info does not reach them."""
     await accept(client, fire, report("f1", {"id": "a", "kind": "unit"}, incident_info={"status": "active"}))
+    named = {"organisations": ["brandweer", "politie"]}
+    assert (await client.put(f"{INCIDENTS}/flood-test/coordinators", json=named, headers=fire)).status_code == 200
     await accept(client, police, report("p1", {"id": "a", "properties": {"n": 1}}, observed_at=at("15:00"),
                                         incident_info={"status": "closed"}, **TO_GHOR))  # fmt: skip
     for headers, expected in ((fire, (["brandweer"], "active")), (ghor, (["brandweer", "politie"], "closed"))):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Database
@@ -71,6 +72,7 @@ class LockingWriter:
         self, conn: AsyncConnection, accepted: list[tuple[int, str, dict[str, Any], str]], caller: Caller
     ) -> dict[int, dict[str, Any]]:
         incident_facts = await picture_repo.lock_incidents(conn, (b["incident"] for _, _, b, _ in accepted))
+        await _name_creators(conn, accepted)
         keys = [(b["incident"], o["id"]) for _, _, b, _ in accepted for o in b.get("objects", [])]
         states = await picture_repo.lock_objects(conn, keys)
         last_seq, received_at = await reports_repo.take_seqs(conn, len(accepted), self._clock())
@@ -101,6 +103,15 @@ class LockingWriter:
         await picture_repo.save_objects(conn, list(states.values()))
         await picture_repo.save_incidents(conn, incident_facts)
         return answers
+
+
+async def _name_creators(conn: AsyncConnection, accepted: list[tuple[int, str, dict[str, Any], str]]) -> None:
+    """The sender of an incident's first report coordinates it; its incident_info fixes ``exercise`` (spec
+    section 1, amended; the test's streams send incident fields only from coordinators)."""
+    for _, org, body, _ in accepted:
+        exercise = bool((body.get("incident_info") or {}).get("exercise"))
+        statement = text("UPDATE incidents SET coordinators = :c, exercise = :e WHERE id = :id AND coordinators = '[]'")
+        await conn.execute(statement, {"c": orjson.dumps([org]).decode(), "e": exercise, "id": body["incident"]})
 
 
 def _conflict(body: dict[str, Any]) -> Outcome:

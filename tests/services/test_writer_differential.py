@@ -128,9 +128,16 @@ def _report(draw: st.DrawFn, number: int) -> tuple[str, dict[str, Any]]:
     if draw(st.integers(0, 3)) == 0:
         body["visibility"] = "restricted"
         body["audience"] = draw(st.lists(st.sampled_from([*ORGANISATIONS, "unknown-org"]), min_size=1, max_size=2))
-    if draw(st.integers(0, 5)) == 0:
+    if draw(st.integers(0, 5)) == 0 and organisation == COORDINATORS[body["incident"]]:
         body["incident_info"] = {"title": draw(st.sampled_from(["Flood", "Dike breach"]))}
     return organisation, body
+
+
+# Each incident is created by the organisation that coordinates it (spec section 1): the streams start with
+# those reports, and send incident fields only from the coordinator.
+COORDINATORS = {"flood": "politie", "fire": "brandweer"}
+CREATED = [(org, {"id": f"create-{incident}", "incident": incident, "observed_at": "2026-11-27T13:00:00+01:00",
+                  "objects": []}) for incident, org in COORDINATORS.items()]  # fmt: skip
 
 
 @st.composite
@@ -140,7 +147,7 @@ def _groups(draw: st.DrawFn) -> list[list[tuple[str, dict[str, Any]]]]:
     if reports and draw(st.booleans()):
         reports.append(draw(st.sampled_from(reports)))  # a retry of something sent before
     cuts = sorted(draw(st.sets(st.integers(1, max(1, len(reports) - 1)), max_size=6)))
-    return [reports[a:b] for a, b in itertools.pairwise([0, *cuts, len(reports)]) if reports[a:b]]
+    return [CREATED, *(reports[a:b] for a, b in itertools.pairwise([0, *cuts, len(reports)]) if reports[a:b])]
 
 
 async def _commit_order(items: list[tuple[str, dict[str, Any], str]]) -> list[int]:
