@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from app.domain import geojson, merge
+from app.domain import geojson, merge, steps
 from app.domain.timefmt import format_micros, parse_rfc3339, to_micros
 
 RESERVED = ("kind", "geometry", "removed")
@@ -376,13 +376,7 @@ def apply_report(
     objects: dict[str, ObjectState], incident_facts: merge.Facts, report: ReportFacts, window_us: int
 ) -> ReportOutcome:
     """Applies a report to its incident and to the (already loaded) states of the objects it mentions."""
-    steps = apply_report_steps(objects, incident_facts, report, window_us)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            outcome: ReportOutcome = done.value
-            return outcome
+    return steps.finish(apply_report_steps(objects, incident_facts, report, window_us))
 
 
 def apply_report_steps(

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from app.domain import audit, picture
+from app.domain import audit, picture, steps
 from app.domain.timefmt import format_micros
 from app.errors import Invalid, NetcopError, NotCoordinator
 from app.repositories.writes import Fence, GroupRows, Key
@@ -61,22 +61,16 @@ class GroupMerger:
 
     def merge(self, accepted: list[Submission], fence: Fence, now: int) -> MergedGroup:
         """Merges the group in one go."""
-        steps = self.steps(accepted, fence, now)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                merged: MergedGroup = done.value
-                return merged
+        return steps.finish(self.steps(accepted, fence, now))
 
     async def merge_cooperatively(self, accepted: list[Submission], fence: Fence, now: int) -> MergedGroup:
         """Merges the group, giving the event loop a turn at least every STEP_SECONDS: a report of a thousand
         objects takes tens of milliseconds, which other partners' requests and the readers do not wait for."""
-        steps = self.steps(accepted, fence, now)
+        merging = self.steps(accepted, fence, now)
         deadline = time.perf_counter() + STEP_SECONDS
         while True:
             try:
-                next(steps)
+                next(merging)
             except StopIteration as done:
                 merged: MergedGroup = done.value
                 return merged

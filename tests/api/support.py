@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import ADMIN
 
 REPORTS = "/api/v1/reports"
 BATCH = "/api/v1/reports/batch"
@@ -57,3 +63,20 @@ async def report_seqs(client: httpx.AsyncClient, headers: dict[str, str]) -> lis
     """The seqs of the reports the caller may see."""
     body = await get_json(client, REPORTS, headers, limit=1000)
     return [r["seq"] for r in body["reports"]]
+
+
+@asynccontextmanager
+async def service(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an in-process service whose settings differ from the tests' by ``changes``."""
+    app = create_app(settings.model_copy(update=changes))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://netcop.test") as client:
+            yield client
+
+
+async def organisation_token(client: httpx.AsyncClient, org: str) -> dict[str, str]:
+    """Registers an organisation and returns the headers of a report+read token for it."""
+    body = {"id": org, "name": org, "discipline": "other", "country": "NL"}
+    assert (await client.post("/api/v1/organisations", json=body, headers=ADMIN)).status_code == 201
+    issued = await client.post(f"/api/v1/organisations/{org}/tokens", json={"roles": ["report", "read"]}, headers=ADMIN)
+    return {"Authorization": f"Bearer {issued.json()['token']}"}

@@ -6,36 +6,24 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from app.config import Settings
-from app.main import create_app
+from tests.api.support import organisation_token, service
 from tests.conftest import ADMIN, report
 
 
 @pytest.fixture
 async def limited_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A service whose organisations may send 1 report/s with a burst of 1000."""
-    app: FastAPI = create_app(
-        settings.model_copy(update={"report_rate_per_organisation": 1.0, "report_burst_per_organisation": 1000.0})
-    )
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://netcop.test") as client:
-            yield client
-
-
-async def _token(client: httpx.AsyncClient, org: str) -> dict[str, str]:
-    body = {"id": org, "name": org, "discipline": "other", "country": "NL"}
-    assert (await client.post("/api/v1/organisations", json=body, headers=ADMIN)).status_code == 201
-    issued = await client.post(f"/api/v1/organisations/{org}/tokens", json={"roles": ["report", "read"]}, headers=ADMIN)
-    return {"Authorization": f"Bearer {issued.json()['token']}"}
+    async with service(settings, report_rate_per_organisation=1.0, report_burst_per_organisation=1000.0) as client:
+        yield client
 
 
 async def test_an_organisation_over_its_rate_gets_429_and_others_do_not(limited_client: httpx.AsyncClient) -> None:
     """Past its burst an organisation's reports are refused with 429 and Retry-After; another organisation's are
     not, and the refused report is not stored."""
-    police, fire = await _token(limited_client, "politie"), await _token(limited_client, "brandweer")
+    police = await organisation_token(limited_client, "politie")
+    fire = await organisation_token(limited_client, "brandweer")
     batch = {"reports": [report(f"b-{i}", {"id": f"o-{i}", "kind": "unit"}) for i in range(1000)]}
     assert (await limited_client.post("/api/v1/reports/batch", json=batch, headers=police)).status_code == 200
     single = report("one-more", {"id": "x", "kind": "unit"})
@@ -57,11 +45,8 @@ async def test_a_request_over_its_time_limit_is_answered_503(settings: Settings)
     """A request that has not answered within ``request_timeout_seconds`` is cancelled and answered 503 with
     Retry-After and the error shape; with a sane limit the same request succeeds."""
     for timeout, expected in ((1e-9, 503), (30.0, 200)):
-        app: FastAPI = create_app(settings.model_copy(update={"request_timeout_seconds": timeout}))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://netcop.test") as client:
-                response = await client.get("/api/v1/organisations", headers=ADMIN)
+        async with service(settings, request_timeout_seconds=timeout) as client:
+            response = await client.get("/api/v1/organisations", headers=ADMIN)
         assert response.status_code == expected, response.text
         if expected == 503:
             assert response.headers["Retry-After"] == "1"

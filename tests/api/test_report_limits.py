@@ -7,29 +7,17 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from app.config import Settings
-from app.main import create_app
-from tests.conftest import ADMIN, report
+from tests.api.support import organisation_token, service
+from tests.conftest import report
 
 
 @pytest.fixture
 async def small_limits(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A service with small limits: 5 properties per entry, 2 KiB per object, an audience of 3."""
-    limits = {"max_object_properties": 5, "max_object_bytes": 2048, "max_audience": 3}
-    app: FastAPI = create_app(settings.model_copy(update=limits))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://netcop.test") as client:
-            yield client
-
-
-async def _token(client: httpx.AsyncClient, org: str) -> dict[str, str]:
-    body = {"id": org, "name": org, "discipline": "other", "country": "NL"}
-    assert (await client.post("/api/v1/organisations", json=body, headers=ADMIN)).status_code == 201
-    issued = await client.post(f"/api/v1/organisations/{org}/tokens", json={"roles": ["report", "read"]}, headers=ADMIN)
-    return {"Authorization": f"Bearer {issued.json()['token']}"}
+    async with service(settings, max_object_properties=5, max_object_bytes=2048, max_audience=3) as client:
+        yield client
 
 
 def _paths(response: httpx.Response) -> list[str]:
@@ -38,7 +26,7 @@ def _paths(response: httpx.Response) -> list[str]:
 
 async def test_the_contract_limits_hold_by_default(client: httpx.AsyncClient) -> None:
     """1,001 properties in one entry and an audience of 501 are refused with their paths."""
-    headers = await _token(client, "politie")
+    headers = await organisation_token(client, "politie")
     many = report("r1", {"id": "o", "properties": {f"p{i}": i for i in range(1001)}})
     response = await client.post("/api/v1/reports", json=many, headers=headers)
     assert response.status_code == 422
@@ -51,9 +39,9 @@ async def test_the_contract_limits_hold_by_default(client: httpx.AsyncClient) ->
 
 async def test_configured_limits_refuse_with_the_path_and_store_nothing(small_limits: httpx.AsyncClient) -> None:
     """Over each configured limit: 422 naming the path; the picture and the log stay as they were."""
-    headers = await _token(small_limits, "politie")
+    headers = await organisation_token(small_limits, "politie")
     for org in ("brandweer", "ghor", "gemeente"):
-        await _token(small_limits, org)
+        await organisation_token(small_limits, org)
     six = report("r1", {"id": "o", "properties": {f"p{i}": i for i in range(6)}})
     assert _paths(await small_limits.post("/api/v1/reports", json=six, headers=headers)) == ["objects[0].properties"]
     crowd = report("r2", {"id": "o", "kind": "unit"}, visibility="restricted",
@@ -68,7 +56,7 @@ async def test_a_report_that_would_make_an_object_too_large_is_refused_alone(
 ) -> None:
     """The merged state is checked as it would become: the growing report gets 422 at its object, the reports
     committed with it and before it stand, and the object keeps its last accepted state."""
-    headers = await _token(small_limits, "politie")
+    headers = await organisation_token(small_limits, "politie")
     first = report("r1", {"id": "o", "kind": "unit", "properties": {"note": "x" * 600}})
     assert (await small_limits.post("/api/v1/reports", json=first, headers=headers)).status_code == 201
     batch = {"reports": [
@@ -87,17 +75,14 @@ async def test_a_report_that_would_make_an_object_too_large_is_refused_alone(
 async def test_object_entries_are_rate_limited_per_organisation(settings: Settings) -> None:
     """Past its work burst an organisation's reports of many objects get 429 with Retry-After, nothing of them is
     stored, and another organisation is not affected; a report larger than the burst passes on a full bucket."""
-    limited = {"work_rate_per_organisation": 1.0, "work_burst_per_organisation": 1000.0}
-    app: FastAPI = create_app(settings.model_copy(update=limited))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://netcop.test") as client:
-            police, fire = await _token(client, "politie"), await _token(client, "brandweer")
-            big = report("big", *({"id": f"o-{i}", "kind": "unit"} for i in range(1000)))
-            assert (await client.post("/api/v1/reports", json=big, headers=police)).status_code == 201
-            again = report("again", {"id": "o-x", "kind": "unit"})
-            refused = await client.post("/api/v1/reports", json=again, headers=police)
-            assert refused.status_code == 429
-            assert int(refused.headers["retry-after"]) >= 1
-            assert (await client.post("/api/v1/reports", json=again, headers=fire)).status_code == 201
-            log = (await client.get("/api/v1/reports", headers=police)).json()["reports"]
-            assert [(r["organisation"], r["id"]) for r in log] == [("politie", "big"), ("brandweer", "again")]
+    async with service(settings, work_rate_per_organisation=1.0, work_burst_per_organisation=1000.0) as client:
+        police, fire = await organisation_token(client, "politie"), await organisation_token(client, "brandweer")
+        big = report("big", *({"id": f"o-{i}", "kind": "unit"} for i in range(1000)))
+        assert (await client.post("/api/v1/reports", json=big, headers=police)).status_code == 201
+        again = report("again", {"id": "o-x", "kind": "unit"})
+        refused = await client.post("/api/v1/reports", json=again, headers=police)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert (await client.post("/api/v1/reports", json=again, headers=fire)).status_code == 201
+        log = (await client.get("/api/v1/reports", headers=police)).json()["reports"]
+        assert [(r["organisation"], r["id"]) for r in log] == [("politie", "big"), ("brandweer", "again")]
