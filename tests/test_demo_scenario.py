@@ -240,3 +240,20 @@ def test_exercise_incident(reports: list[Report]) -> None:
     assert info["exercise"] is True
     assert info["category"] == "hazmat"
     assert {b["incident"] for _, b in reports} == {scenario.INCIDENT_ID, EXERCISE_ID}
+
+
+def test_the_national_centre_is_named_a_coordinator_before_it_sets_incident_fields() -> None:
+    """Incident authority in the story: the safety region creates the incident, names the national crisis centre
+    a coordinator when it scales up to GRIP 3, and only after that does the centre set an incident field."""
+    actions = scenario.build_actions(START)
+    creator = next(org for kind, org, body in actions if kind == "report" and body["incident"] == scenario.INCIDENT_ID)
+    named = next(i for i, (kind, _, _) in enumerate(actions) if kind == "coordinators")
+    assert actions[named][1] == creator == "vr-zhz"
+    assert actions[named][2]["organisations"] == ["vr-zhz", "ncc-nl"]
+    setters = [
+        (i, org)
+        for i, (kind, org, body) in enumerate(actions)
+        if kind == "report" and body["incident"] == scenario.INCIDENT_ID and "incident_info" in body
+    ]
+    assert all(org == creator or (org == "ncc-nl" and i > named) for i, org in setters)
+    assert any(org == "ncc-nl" for _, org in setters)

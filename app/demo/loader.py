@@ -41,15 +41,21 @@ async def _load(client: httpx.AsyncClient, admin_token: str, shown_url: str) -> 
         return
     tokens = {o.id: await _token(client, admin, o.id, ["report"]) for o in scenario.ORGANISATIONS}
     start = datetime.now(UTC) - timedelta(hours=4, minutes=30)
-    reports = scenario.build_reports(start)
-    for index, (organisation, body) in enumerate(reports, 1):
-        response = await client.post(
-            "/api/v1/reports", json=body, headers={"Authorization": f"Bearer {tokens[organisation]}"}
-        )
+    actions = scenario.build_actions(start)
+    total = sum(1 for kind, _, _ in actions if kind == "report")
+    sent = 0
+    for kind, organisation, body in actions:
+        headers = {"Authorization": f"Bearer {tokens[organisation]}"}
+        if kind == "coordinators":
+            path = f"/api/v1/incidents/{body['incident']}/coordinators"
+            response = await client.put(path, json={"organisations": body["organisations"]}, headers=headers)
+        else:
+            response = await client.post("/api/v1/reports", json=body, headers=headers)
+            sent += 1
         if response.status_code not in (200, 201):
-            raise RuntimeError(f"demo report {body['id']} refused: {response.status_code} {response.text}")
-        if index % 25 == 0 or index == len(reports):
-            typer.echo(f"demo: {index}/{len(reports)} reports sent", err=True)
+            raise RuntimeError(f"demo {kind} of {organisation} refused: {response.status_code} {response.text}")
+        if kind == "report" and (sent % 25 == 0 or sent == total):
+            typer.echo(f"demo: {sent}/{total} reports sent", err=True)
     viewer = await _token(client, admin, VIEWER, ["read"])
     typer.echo(_instructions(viewer, shown_url), err=True)
 

@@ -38,6 +38,7 @@ _GHOR = "ghor-zhz"
 _DORDRECHT = "gemeente-dordrecht"
 _RWS = "rijkswaterstaat"
 _NCCN = "nccn-be"
+_NCC = "ncc-nl"
 
 ORGANISATIONS: tuple[DemoOrganisation, ...] = (
     DemoOrganisation(_VR, "Veiligheidsregio Zuid-Holland-Zuid", "other", "NL"),
@@ -48,7 +49,12 @@ ORGANISATIONS: tuple[DemoOrganisation, ...] = (
     DemoOrganisation(_DORDRECHT, "Gemeente Dordrecht", "population-care", "NL"),
     DemoOrganisation(_RWS, "Rijkswaterstaat", "infrastructure", "NL"),
     DemoOrganisation(_NCCN, "Nationaal Crisiscentrum België (NCCN)", "national", "BE"),
+    DemoOrganisation(_NCC, "Nationaal CrisisCentrum (NCC)", "national", "NL"),
 )
+
+# Incident authority (spec section 1): the safety region created the incident and coordinates it; when it scales
+# up to GRIP 3 it names the national crisis centre as a coordinator too: (minute, named by, coordinators).
+COORDINATION: tuple[tuple[int, str, tuple[str, ...]], ...] = ((80, _VR, (_VR, _NCC)),)
 
 INCIDENT_ID = "flood-dordrecht-2026-11"
 _EXERCISE_ID = "exercise-chemical-moerdijk-2026"
@@ -63,6 +69,7 @@ _REPORT_PREFIX = {
     _DORDRECHT: "dord",
     _RWS: "rws",
     _NCCN: "nccn",
+    _NCC: "ncc",
 }
 
 # Places, [lon, lat] (WGS84).
@@ -104,6 +111,21 @@ def build_reports(start: datetime) -> list[tuple[str, dict[str, object]]]:
     steps = sorted(_story(), key=lambda step: step.minute)
     counters: dict[str, int] = {}
     return [(step.organisation, _body(step, start, counters)) for step in steps]
+
+
+def build_actions(start: datetime) -> list[tuple[str, str, dict[str, object]]]:
+    """The scenario as the loader plays it, in order: ("report", organisation, body) and ("coordinators",
+    organisation, {"incident", "organisations"}) when an organisation names an incident's coordinators."""
+    reports = build_reports(start)
+    minutes = sorted(step.minute for step in _story())
+    actions: list[tuple[str, str, dict[str, object]]] = []
+    pending = list(COORDINATION)
+    for (organisation, body), minute in zip(reports, minutes, strict=True):
+        while pending and pending[0][0] <= minute:
+            _, by, coordinators = pending.pop(0)
+            actions.append(("coordinators", by, {"incident": INCIDENT_ID, "organisations": list(coordinators)}))
+        actions.append(("report", organisation, body))
+    return actions
 
 
 def _body(step: _Step, start: datetime, counters: dict[str, int]) -> _Json:
@@ -206,6 +228,11 @@ def _grip_decisions() -> list[_Step]:
         ),
         _Step(
             80, _VR, "Opgeschaald naar GRIP 3; ook Crabbehof en Zuidhoven evacueren.", third, incident_info={"grip": 3}
+        ),
+        _Step(
+            95, _NCC, "NCC mede-coördinerend: landelijk beeld en bestuurlijke afstemming met Den Haag gestart.",
+            [_obj("national-coordination", "decision", decided_by="NCC", scope="landelijk beeld")],
+            incident_info={"category": "flood"},
         ),
     ]
 
