@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, gt=0)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "info"
+    forwarded_allow_ips: str = Field(
+        default="", description="proxies whose X-Forwarded-For/-Proto are trusted (comma-separated); none by default"
+    )
     request_timeout_seconds: float = Field(default=30.0, gt=0, description="an HTTP request's time limit (503)")
     report_rate_per_organisation: float = Field(default=1000.0, gt=0, description="reports/s per process")
     report_burst_per_organisation: float = Field(default=20_000.0, ge=1000, description="reports at once")

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
+from app import log_redaction
 from app.api import admin, failures, operations, picture, reports
 from app.api.intake import ReportIntake
 from app.api.responses import json_value
@@ -44,6 +45,7 @@ _NO_TELEMETRY: dict[str, Any] = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A netcop service for the given settings (the environment's when none are given)."""
     settings = settings or Settings()
+    log_redaction.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

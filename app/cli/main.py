@@ -58,6 +58,10 @@ def serve(
         ws_per_message_deflate=False,
         ws="app.realtime.protocol:PreparedFrameProtocol",
         access_log=False,
+        # Forwarded headers are believed only from configured proxies: otherwise any client could write any
+        # address into the audit log.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 
