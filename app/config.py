@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, gt=0)
     db_timeout_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "info"
+    max_head_bytes: int = Field(default=32 * 1024, ge=4096, description="request line and headers (431 beyond)")
+    head_timeout_seconds: float = Field(default=10.0, gt=0, description="to send a request's line and headers")
+    body_timeout_seconds: float = Field(default=60.0, gt=0, description="to send a request's body after its head")
     forwarded_allow_ips: str = Field(
         default="", description="proxies whose X-Forwarded-For/-Proto are trusted (comma-separated); none by default"
     )

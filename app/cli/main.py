@@ -52,7 +52,7 @@ def serve(
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http="app.edge:GuardedHttpToolsProtocol",
         log_level=settings.log_level,
         ws_max_size=settings.ws_max_message_bytes,
         ws_per_message_deflate=False,

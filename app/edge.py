@@ -1,0 +1,107 @@
+"""The HTTP edge: uvicorn's httptools protocol with the bounds it lacks.
+
+httptools sets no limit on a request's head, and uvicorn gives a client all the time it wants to send one: one
+connection sending a 300 MiB header took the process to 682 MiB, and slow senders adding a header line every few
+seconds held their connections for as long as they liked. This protocol, served with ``http=`` in
+``netcop serve``, bounds both:
+
+- the request line and headers together: at most ``NETCOP_MAX_HEAD_BYTES`` (431, then the connection is closed);
+- time: a connection must send a request's complete head within ``NETCOP_HEAD_TIMEOUT_SECONDS`` of its first byte
+  (or of connecting), and its body within ``NETCOP_BODY_TIMEOUT_SECONDS`` of the head; otherwise 408 and close.
+
+A WebSocket handshake is an HTTP request like any other until it is upgraded; the stream's own protocol takes
+over from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cache
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.config import Settings
+
+
+@cache
+def _limits() -> tuple[int, float, float]:
+    settings = Settings()
+    return settings.max_head_bytes, settings.head_timeout_seconds, settings.body_timeout_seconds
+
+
+def _response(status: bytes, message: str) -> bytes:
+    body = message.encode()
+    return (b"HTTP/1.1 " + status + b"\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: "
+            + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body)  # fmt: skip
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """Bounds a request's head in bytes and a request's receipt in time."""
+
+    _head_bytes = 0
+    _in_head = True
+    _timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_head and self._timer is None:
+            self._start_head()
+        super().data_received(data)
+        if self._in_head and not self.transport.is_closing():
+            # Nothing of this chunk completed a head: all of it was head.
+            self._head_bytes += len(data)
+            max_bytes = _limits()[0]
+            if self._head_bytes > max_bytes:
+                self._refuse(b"431 Request Header Fields Too Large", f"the request's head exceeds {max_bytes} bytes")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._head_bytes = 0
+        self._stop_timer()
+        self._timer = self.loop.call_later(_limits()[2], self._too_slow, "the request body")
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._stop_timer()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        self._in_head = True  # the next request on this connection, when it comes, has its own deadline
+        super().on_response_complete()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._stop_timer()
+        super().handle_websocket_upgrade()
+
+    def _start_head(self) -> None:
+        self._stop_timer()
+        self._timer = self.loop.call_later(_limits()[1], self._too_slow, "the request line and headers")
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _too_slow(self, what: str) -> None:
+        self._timer = None
+        if self.cycle is not None and self.cycle.response_started:
+            self.transport.close()
+            return
+        self._refuse(b"408 Request Timeout", f"{what} did not arrive in time")
+
+    def _refuse(self, status: bytes, message: str) -> None:
+        self._stop_timer()
+        if not self.transport.is_closing():
+            self.transport.write(_response(status, message))
+            self.transport.close()
