@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 from functools import cache
 
+import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.config import Settings
+from app.errors import HeadTooLarge, NetcopError, RequestTimedOut
 
 
 @cache
@@ -29,10 +31,14 @@ def _limits() -> tuple[int, float, float]:
     return settings.max_head_bytes, settings.head_timeout_seconds, settings.body_timeout_seconds
 
 
-def _response(status: bytes, message: str) -> bytes:
-    body = message.encode()
-    return (b"HTTP/1.1 " + status + b"\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: "
-            + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body)  # fmt: skip
+REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+
+
+def _response(error: NetcopError) -> bytes:
+    """The error in the service's one shape, as a whole HTTP/1.1 response that closes the connection."""
+    body = orjson.dumps(error.body())
+    return (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
+            % (error.status, REASONS[error.status], len(body)) + body)  # fmt: skip
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -59,7 +65,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._head_bytes += len(data)
             max_bytes = _limits()[0]
             if self._head_bytes > max_bytes:
-                self._refuse(b"431 Request Header Fields Too Large", f"the request's head exceeds {max_bytes} bytes")
+                self._refuse(HeadTooLarge(f"the request's line and headers exceed {max_bytes} bytes"))
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -98,10 +104,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.cycle is not None and self.cycle.response_started:
             self.transport.close()
             return
-        self._refuse(b"408 Request Timeout", f"{what} did not arrive in time")
+        self._refuse(RequestTimedOut(f"{what} did not arrive in time"))
 
-    def _refuse(self, status: bytes, message: str) -> None:
+    def _refuse(self, error: NetcopError) -> None:
         self._stop_timer()
         if not self.transport.is_closing():
-            self.transport.write(_response(status, message))
+            self.transport.write(_response(error))
             self.transport.close()

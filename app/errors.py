@@ -7,8 +7,10 @@
     ├── Forbidden          403 a valid token without the role
     │   └── NotCoordinator 403 incident fields from an organisation that does not coordinate the incident
     ├── NotFound           404 unknown, or not visible to this viewer
+    ├── RequestTimedOut    408 a request's head or body did not arrive in time (the HTTP edge)
     ├── Conflict           409 an id reused with a different body
     ├── PayloadTooLarge    413 over the size limit
+    ├── HeadTooLarge       431 a request's line and headers over the bound (the HTTP edge)
     ├── Invalid            422 with details [{"path", "message"}]
     ├── TooManyRequests    429
     └── Unavailable        503 the database cannot be reached
@@ -51,6 +53,20 @@ class NotCoordinator(Forbidden):
     """Incident fields from an organisation that does not coordinate the incident (spec section 1)."""
 
     code = "not_coordinator"
+
+
+class RequestTimedOut(NetcopError):
+    """A client did not send its request in time (the HTTP edge, ``app.edge``)."""
+
+    status = 408
+    code = "request_timeout"
+
+
+class HeadTooLarge(NetcopError):
+    """A request's line and headers exceed the bound (the HTTP edge, ``app.edge``)."""
+
+    status = 431
+    code = "head_too_large"
 
 
 class NotFound(NetcopError):

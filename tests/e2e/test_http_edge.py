@@ -62,6 +62,7 @@ async def test_a_huge_head_is_refused_with_431_and_others_are_served(start_serve
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
     assert answer.startswith(b"HTTP/1.1 431"), answer[:100]
+    assert b'"code":"head_too_large"' in answer
     assert sent < 4 * 1024 * 1024
     assert await _healthy(server) < 1.0
 
@@ -103,7 +104,9 @@ async def test_slow_senders_are_cut_off_at_the_deadline_and_others_are_served(st
         elapsed = time.monotonic() - started
         assert len(closed) == len(slow)
         assert elapsed < HEAD_TIMEOUT + 3
-        assert (await _read_some(idle[0], 3)).startswith(b"HTTP/1.1 408")
+        timed_out = await _read_some(idle[0], 3)
+        assert timed_out.startswith(b"HTTP/1.1 408")
+        assert b'"code":"request_timeout"' in timed_out
         assert (await _read_some(bodiless[0], 4)).startswith(b"HTTP/1.1 408")
     finally:
         for _, writer in [*slow, idle, bodiless]:
