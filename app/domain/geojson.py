@@ -155,6 +155,8 @@ def _check_geometry(value: object, path: str, errors: _Errors, depth: int) -> No
         return
     kind = value.get("type")
     problem = _type_problem(kind, "type" in value)
+    if "crs" in value:
+        errors.add(_member(path, "crs"), "positions are WGS 84 longitude, latitude (RFC 7946): crs is not allowed")
     if problem is not None:
         errors.add(_member(path, "type"), problem)
     elif kind == "GeometryCollection":
@@ -163,6 +165,7 @@ def _check_geometry(value: object, path: str, errors: _Errors, depth: int) -> No
         errors.add(_member(path, "coordinates"), f'a {kind} needs "coordinates"')
     else:
         _COORDINATE_CHECKS[value["type"]](value["coordinates"], _member(path, "coordinates"), errors)
+
 
 
 def _type_problem(kind: object, present: bool) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
@@ -13,6 +14,9 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 def _printable(value: str) -> str:
     if not value.isprintable():
         raise ValueError("must consist of printable characters")
+    if not unicodedata.is_normalized("NFC", value):
+        # "café" composed and decomposed would be two objects that every person reads as one.
+        raise ValueError("must be in Unicode normalization form NFC")
     return value
 
 

@@ -8,6 +8,7 @@ object ids, the clock). Every error carries the path of the offending value, e.g
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -132,6 +133,8 @@ def _object_errors(index: int, entry: dict[str, Any], limits: ReportLimits) -> l
             errors.append((f"{base}.properties.{key}", f"'{key}' is reserved: set it on the object itself"))
         elif not 1 <= len(key) <= 200:
             errors.append((f"{base}.properties", "property names must be 1..200 characters"))
+        elif not key.isascii() and not unicodedata.is_normalized("NFC", key):
+            errors.append((f"{base}.properties.{key}", "property names must be in Unicode normalization form NFC"))
         elif _too_large(value):
             errors.append((f"{base}.properties.{key}", "value exceeds 8 KiB as compact JSON"))
     if not properties and not any(name in entry for name in RESERVED_PROPERTIES):

@@ -56,8 +56,16 @@ def test_valid_geometries_have_no_errors(geometry: dict[str, object]) -> None:
 
 def test_bbox_and_foreign_members_are_ignored() -> None:
     """A geometry may carry a bbox and foreign members; only type and coordinates are checked."""
-    geometry = {"type": "Point", "coordinates": [4, 51], "bbox": "anything", "crs": {"x": 1}, "note": None}
+    geometry = {"type": "Point", "coordinates": [4, 51], "bbox": "anything", "note": None}
     assert errors(geometry) == []
+
+
+def test_a_crs_is_refused_with_a_hint_that_positions_are_wgs84() -> None:
+    """RFC 7946 removed ``crs``: a partner sending RD New coordinates with one hears at once what is expected."""
+    found = errors({"type": "Point", "coordinates": [4, 51], "crs": {"type": "name"}})
+    assert [path for path, _ in found] == [f"{AT}.crs"]
+    assert "WGS 84" in found[0][1]
+
 
 
 def test_the_path_may_be_empty() -> None:
