@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.models import ChangeObject, Report, ReportAudience, ReportObject
@@ -40,24 +40,6 @@ async def find_by_keys(conn: AsyncConnection, keys: Sequence[tuple[str, str]]) -
     return found
 
 
-async def take_seqs(conn: AsyncConnection, count: int, now: int) -> tuple[int, int]:
-    """Takes the next ``count`` seqs; returns (last seq, received_at). Locks the counter row until commit, so
-    that seqs are handed out in commit order; received_at never runs backwards along the log."""
-    statement = (
-        update(sequence)
-        .where(sequence.c.id == 1)
-        .values(
-            last_seq=sequence.c.last_seq + count,
-            last_received_at=func.max(sequence.c.last_received_at, now)
-            if conn.dialect.name == "sqlite"
-            else func.greatest(sequence.c.last_received_at, now),
-        )
-        .returning(sequence.c.last_seq, sequence.c.last_received_at)
-    )
-    row = (await conn.execute(statement)).one()
-    return int(row[0]), int(row[1])
-
-
 async def notify(conn: AsyncConnection, channel: str, payload: str) -> None:
     """A wake-up for other processes, delivered at commit (PostgreSQL only; SQLite serves one process)."""
     if conn.dialect.name == "postgresql":
@@ -66,20 +48,6 @@ async def notify(conn: AsyncConnection, channel: str, payload: str) -> None:
 
 async def last_seq(conn: AsyncConnection) -> int:
     return int((await conn.execute(select(sequence.c.last_seq).where(sequence.c.id == 1))).scalar_one())
-
-
-async def append(
-    conn: AsyncConnection,
-    report_rows: list[dict[str, Any]],
-    audience_rows: list[dict[str, Any]],
-    mention_rows: list[dict[str, Any]],
-    change_rows: list[dict[str, Any]],
-) -> None:
-    """Appends accepted reports and their changes to the logs."""
-    await conn.execute(reports.insert(), report_rows)
-    for table, rows in ((audience, audience_rows), (report_objects, mention_rows), (change_objects, change_rows)):
-        if rows:
-            await conn.execute(table.insert(), rows)
 
 
 async def visible_reports(
