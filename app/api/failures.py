@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.requests import ClientDisconnect
 
 from app.db import is_unreachable
-from app.errors import Invalid, NetcopError, Unavailable
+from app.errors import BadRequest, Invalid, NetcopError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ NUL_SQLSTATES = ("22021", "22P05")
 
 def netcop_error(error: Exception) -> NetcopError:
     """The error to answer for an exception that is not a ``NetcopError`` (logged when it is a bug)."""
+    if isinstance(error, ClientDisconnect):  # the client (or the HTTP edge, for a slow one) closed the connection
+        return BadRequest("the client went away before its request was complete")
     if isinstance(error, OperationalError):
         log.warning("database unavailable: %s", error.orig)
         return Unavailable("the database cannot be reached")
