@@ -26,18 +26,22 @@ async def exercise_incidents(conn: AsyncConnection, ids: Iterable[str]) -> set[s
     return {r[0] for r in await conn.execute(statement)}
 
 
+def incident_state_of(facts: str, coordinators: str, exercise: bool) -> picture.IncidentState:
+    """An incident's state from its row's columns (facts, coordinators, exercise)."""
+    return picture.IncidentState(orjson.loads(facts), tuple(orjson.loads(coordinators)), bool(exercise))
+
+
+_STATE_COLUMNS = (incidents.c.facts, incidents.c.coordinators, incidents.c.exercise)
+
+
 async def incident_states(conn: AsyncConnection) -> dict[str, picture.IncidentState]:
-    columns = (incidents.c.id, incidents.c.facts, incidents.c.coordinators, incidents.c.exercise)
-    return {
-        r[0]: picture.IncidentState(orjson.loads(r[1]), tuple(orjson.loads(r[2])), bool(r[3]))
-        for r in await conn.execute(select(*columns))
-    }
+    rows = await conn.execute(select(incidents.c.id, *_STATE_COLUMNS))
+    return {r[0]: incident_state_of(*r[1:]) for r in rows}
 
 
 async def incident_state(conn: AsyncConnection, incident: str) -> picture.IncidentState | None:
-    columns = (incidents.c.facts, incidents.c.coordinators, incidents.c.exercise)
-    row = (await conn.execute(select(*columns).where(incidents.c.id == incident))).first()
-    return picture.IncidentState(orjson.loads(row[0]), tuple(orjson.loads(row[1])), bool(row[2])) if row else None
+    row = (await conn.execute(select(*_STATE_COLUMNS).where(incidents.c.id == incident))).first()
+    return incident_state_of(*row) if row else None
 
 
 async def set_coordinators(conn: AsyncConnection, incident: str, coordinators: Sequence[str]) -> None:

@@ -39,6 +39,7 @@ from app.models import (
 from app.models import Sequence as SequenceRow
 from app.repositories import dialect
 from app.repositories import organisations as organisations_repo
+from app.repositories import picture as picture_repo
 
 Key = tuple[str, str]
 
@@ -317,7 +318,7 @@ async def _load_incidents(fetch: Fetch, ids: Sequence[str]) -> dict[str, picture
 
 
 def _incident_states(rows: Iterable[Any]) -> dict[str, picture.IncidentState]:
-    return {r[0]: picture.IncidentState(orjson.loads(r[1]), tuple(orjson.loads(r[2])), bool(r[3])) for r in rows}
+    return {r[0]: picture_repo.incident_state_of(*r[1:]) for r in rows}
 
 
 class _PostgresTransaction:

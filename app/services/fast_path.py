@@ -69,7 +69,7 @@ class FastPath:
         if not decisions.accepted:
             return Prepared(group, decisions, None, None, epoch)
         self.cache.trim(keep=committing)
-        created = await self._load(decisions.accepted)
+        created = await self.cache.fill(self.store, object_keys(decisions.accepted), incident_ids(decisions.accepted))
         if self.cache.epoch != epoch or self.cache.fence != base:
             return None  # the committing group failed meanwhile: its changes are gone from the cache
         merger = GroupMerger(self.cache, self.window_us, self.max_object_bytes, created)
@@ -121,18 +121,6 @@ class FastPath:
         if unknown:
             self.cache.organisations |= await self.store.existing_organisations(sorted(unknown))
         return self.cache.organisations
-
-    async def _load(self, accepted: list[Submission]) -> set[Key]:
-        """Reads the committed states the cache lacks; returns the objects that are not stored yet."""
-        missing = self.cache.missing_objects(object_keys(accepted))
-        loaded = await self.store.load_objects(missing) if missing else {}
-        incidents = self.cache.missing_incidents(incident_ids(accepted))
-        loaded_incidents = await self.store.load_incidents(incidents) if incidents else {}
-        for key, state in loaded.items():
-            self.cache.objects.setdefault(key, state)
-        for incident_id, incident in loaded_incidents.items():
-            self.cache.incidents.setdefault(incident_id, incident)
-        return set(missing) - loaded.keys()
 
 
 class _FenceMoved(Exception):

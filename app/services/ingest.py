@@ -228,7 +228,8 @@ class Ingestor:
         async with self._store.transaction() as tx:
             fence = await tx.fence()
             await self._catch_up(tx, fence)
-            created = await self._load(tx, decisions)
+            accepted = decisions.accepted
+            created = await self._cache.fill(tx, object_keys(accepted), incident_ids(accepted))
             merger = GroupMerger(self._cache, self._window_us, self._max_object_bytes, created)
             merged = await merger.merge_cooperatively(decisions.accepted, fence, self._clock())
             assert merged.fence is not None
@@ -252,16 +253,6 @@ class Ingestor:
             # Audit entries without reports: admin actions, of which naming coordinators changes incidents.
             self._cache.evict((), list(self._cache.incidents))
         self._cache.fence = fence
-
-    async def _load(self, tx: writes.WriteTransaction, decisions: Plan) -> set[writes.Key]:
-        """Reads the states the cache lacks; returns the objects that are not stored yet."""
-        missing = self._cache.missing_objects(object_keys(decisions.accepted))
-        loaded = await tx.load_objects(missing) if missing else {}
-        self._cache.objects.update(loaded)
-        incidents = self._cache.missing_incidents(incident_ids(decisions.accepted))
-        if incidents:
-            self._cache.incidents.update(await tx.load_incidents(incidents))
-        return set(missing) - loaded.keys()
 
 
 def _failure(error: BaseException) -> str | None:

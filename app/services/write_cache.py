@@ -10,10 +10,19 @@ Objects are kept in least-recently-written order and the oldest are dropped beyo
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Sequence, Set
+from typing import Protocol
 
 from app.domain import picture
 from app.repositories.writes import Fence, Key
+
+
+class StateSource(Protocol):
+    """Where missing states are read from: a group's transaction, or the writer's connection for committed reads."""
+
+    async def load_objects(self, keys: Sequence[Key]) -> dict[Key, picture.ObjectState]: ...
+
+    async def load_incidents(self, ids: Sequence[str]) -> dict[str, picture.IncidentState]: ...
 
 
 class WriteCache:
@@ -62,6 +71,19 @@ class WriteCache:
 
     def missing_incidents(self, ids: Iterable[str]) -> list[str]:
         return [i for i in dict.fromkeys(ids) if i not in self.incidents]
+
+    async def fill(self, source: StateSource, keys: Iterable[Key], incidents: Iterable[str]) -> set[Key]:
+        """Reads the states the cache lacks; returns the objects that the store does not have yet (a state
+        already cached meanwhile is kept)."""
+        missing = self.missing_objects(keys)
+        loaded = await source.load_objects(missing) if missing else {}
+        absent = self.missing_incidents(incidents)
+        loaded_incidents = await source.load_incidents(absent) if absent else {}
+        for key, state in loaded.items():
+            self.objects.setdefault(key, state)
+        for incident_id, incident in loaded_incidents.items():
+            self.incidents.setdefault(incident_id, incident)
+        return set(missing) - loaded.keys()
 
     def object(self, key: Key) -> picture.ObjectState:
         """The cached state, marked as just used; a new, empty one when the store has none either."""
