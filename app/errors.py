@@ -33,6 +33,10 @@ class NetcopError(Exception):
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries besides its body: when to try again, for 503 and 429."""
+        return {"Retry-After": "1"} if self.status == 503 else {}
+
 
 class BadRequest(NetcopError):
     status = 400
@@ -100,6 +104,9 @@ class TooManyRequests(NetcopError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Unavailable(NetcopError):

@@ -21,7 +21,7 @@ from app.api.responses import json_value
 from app.api.timeouts import RequestTimeout
 from app.config import Settings
 from app.db import Database
-from app.errors import BadRequest, NetcopError, TooManyRequests
+from app.errors import BadRequest, NetcopError
 from app.realtime import stream
 from app.realtime.follower import Follower
 from app.realtime.hub import Hub
@@ -116,8 +116,5 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 def _error_response(error: NetcopError) -> Response:
     response = json_value(error.body(), error.status)
-    if error.status == 503:
-        response.headers["Retry-After"] = "1"
-    if isinstance(error, TooManyRequests):
-        response.headers["Retry-After"] = str(error.retry_after)
+    response.headers.update(error.headers())
     return response

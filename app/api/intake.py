@@ -9,7 +9,6 @@ request, and the OpenAPI document that describes these two, stay with FastAPI.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -17,10 +16,8 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api import failures, reports
-from app.errors import NetcopError, TooManyRequests
+from app.errors import NetcopError
 from app.state import AppState
-
-log = logging.getLogger(__name__)
 
 Handler = Callable[[AppState, reports.Intake], Awaitable[tuple[int, Any]]]
 ROUTES: dict[str, Handler] = {
@@ -45,7 +42,8 @@ class ReportIntake:
             status, answer = await handler(state, intake)
         except Exception as exception:
             error = exception if isinstance(exception, NetcopError) else failures.netcop_error(exception)
-            await _send(send, error.status, orjson.dumps(error.body()), _error_headers(error))
+            extra = [(name.lower().encode(), value.encode()) for name, value in error.headers().items()]
+            await _send(send, error.status, orjson.dumps(error.body()), extra)
             return
         await _send(send, status, orjson.dumps(answer), [])
 
@@ -70,14 +68,6 @@ async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
         yield message.get("body", b"")
         if not message.get("more_body", False):
             return
-
-
-def _error_headers(error: NetcopError) -> list[tuple[bytes, bytes]]:
-    if isinstance(error, TooManyRequests):
-        return [(b"retry-after", str(error.retry_after).encode())]
-    if error.status == 503:
-        return [(b"retry-after", b"1")]
-    return []
 
 
 async def _send(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
