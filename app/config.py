@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     sqlite_path: Path = DEFAULT_SQLITE_PATH
     admin_token: str | None = Field(default=None, description="the server's own admin token (admin role only)")
     allowed_origins: str = ""
+    dashboard_tile_url: str = Field(
+        default="", description="a tile URL template ({z}/{x}/{y}) for the dashboard's map; none: offline outlines"
+    )
     conflict_window_seconds: float = Field(default=900.0, gt=0)
     max_report_bytes: int = Field(default=1024 * 1024, gt=0)
     max_batch_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
@@ -63,6 +66,13 @@ class Settings(BaseSettings):
         if value is not None and len(value) < 24:
             raise ValueError("NETCOP_ADMIN_TOKEN must be at least 24 characters (use a random token)")
         return value or None
+
+    @field_validator("dashboard_tile_url")
+    @classmethod
+    def _tile_url_is_a_template(cls, value: str) -> str:
+        if value and (not value.startswith(("https://", "http://")) or not all(f"{{{p}}}" in value for p in "zxy")):
+            raise ValueError("NETCOP_DASHBOARD_TILE_URL must be an http(s) URL template with {z}, {x} and {y}")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -20,6 +20,7 @@ from app.api.intake import ReportIntake
 from app.api.responses import json_value
 from app.api.timeouts import RequestTimeout
 from app.config import Settings
+from app.dashboard import router as dashboard
 from app.db import Database
 from app.errors import BadRequest, NetcopError
 from app.realtime import stream
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in (reports, admin, picture, operations, stream):
         app.include_router(module.router)
+    dashboard.mount(app)
     _add_error_handlers(app)
     app.add_middleware(ReportIntake)  # inside the time limit, which wraps it
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)

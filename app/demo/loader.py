@@ -37,7 +37,8 @@ async def load_remote(url: str, admin_token: str) -> None:
 async def _load(client: httpx.AsyncClient, admin_token: str, shown_url: str) -> None:
     admin = {"Authorization": f"Bearer {admin_token}"}
     if not await _add_organisations(client, admin):
-        typer.echo("the demo is loaded already (its organisations exist); nothing to do", err=True)
+        typer.echo("the demo is loaded already (its organisations exist); a new read token:", err=True)
+        typer.echo(_instructions(await _token(client, admin, VIEWER, ["read"]), shown_url), err=True)
         return
     tokens = {o.id: await _token(client, admin, o.id, ["report"]) for o in scenario.ORGANISATIONS}
     start = datetime.now(UTC) - timedelta(hours=4, minutes=30)
@@ -87,6 +88,8 @@ async def _token(client: httpx.AsyncClient, admin: dict[str, str], organisation:
 def _instructions(token: str, url: str) -> str:
     return (
         f"\ndemo loaded: incident {scenario.INCIDENT_ID}, seen by {VIEWER} (safety region) with this read token:\n"
+        f"  {token}\n"
+        f"the dashboard: open {url}/ and sign in with that token; or from a shell:\n"
         f"  export NETCOP_TOKEN={token}\n"
         f'  curl -s -H "Authorization: Bearer $NETCOP_TOKEN" {url}/api/v1/incidents/{scenario.INCIDENT_ID}/picture\n'
     )

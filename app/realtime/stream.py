@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -68,8 +69,28 @@ def _origin_allowed(websocket: WebSocket, allowed: frozenset[str]) -> bool:
     origin = websocket.headers.get("origin")
     if origin is None:
         return True
-    own = f"{'https' if websocket.url.scheme == 'wss' else 'http'}://{websocket.headers.get('host', '')}"
-    return origin.rstrip("/") in allowed | {own}
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    return origin.rstrip("/") in allowed or is_own_origin(origin, scheme, websocket.headers.get("host", ""))
+
+
+def is_own_origin(origin: str, scheme: str, host: str) -> bool:
+    """Whether ``origin`` is the service's own: the scheme the request came in with and the host it was sent to
+    (``Host``), compared as origins are (case-insensitive, a default port the same as none). A page the service
+    served itself, such as its dashboard, opens the stream from there without any configuration."""
+    try:
+        theirs = urlsplit(origin)
+        ours = urlsplit(f"{scheme}://{host}")
+        their_port, our_port = theirs.port, ours.port
+    except ValueError:
+        return False
+    if not host or theirs.path not in ("", "/") or theirs.query or theirs.username or theirs.password:
+        return False
+    default = {"http": 80, "https": 443}
+    return (
+        theirs.scheme.lower() == scheme
+        and (theirs.hostname or "") == (ours.hostname or "")
+        and (their_port or default.get(theirs.scheme.lower())) == (our_port or default[scheme])
+    )
 
 
 async def _deny(websocket: WebSocket, status: int, message: str, retry_after: str | None = None) -> None:

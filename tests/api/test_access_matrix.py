@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from tests.conftest import ADMIN, MakePartner, report
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+PUBLIC |= {("GET", "/"), ("GET", "/dashboard/base.geojson")}  # the dashboard: its token is given in the page
 NEEDS = {
     ("POST", "/api/v1/reports"): "report",
     ("POST", "/api/v1/reports/batch"): "report",
