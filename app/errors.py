@@ -10,6 +10,7 @@
     ├── RequestTimedOut    408 a request's head or body did not arrive in time (the HTTP edge)
     ├── Conflict           409 an id reused with a different body
     ├── PayloadTooLarge    413 over the size limit
+    ├── UnsupportedMediaType 415 a body not declared application/json
     ├── HeadTooLarge       431 a request's line and headers over the bound (the HTTP edge)
     ├── Invalid            422 with details [{"path", "message"}]
     ├── TooManyRequests    429
@@ -64,6 +65,13 @@ class RequestTimedOut(NetcopError):
 
     status = 408
     code = "request_timeout"
+
+
+class UnsupportedMediaType(NetcopError):
+    """A body that is not declared ``application/json``: what it means is not ours to guess."""
+
+    status = 415
+    code = "unsupported_media_type"
 
 
 class HeadTooLarge(NetcopError):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.api import bodies
 from app.api.deps import CurrentPrincipal, StateDep
+from app.api.params import IncidentId, OrganisationId, TokenId
 from app.api.responses import errors, json_value
 from app.schemas.admin import (
     CoordinatorsSet,
@@ -53,7 +54,7 @@ async def list_organisations(state: StateDep, principal: CurrentPrincipal) -> Or
     responses=errors(400, 401, 403, 404, 413, 422),
 )
 async def issue_token(
-    organisation_id: str, request: Request, state: StateDep, principal: CurrentPrincipal
+    principal: CurrentPrincipal, organisation_id: OrganisationId, request: Request, state: StateDep
 ) -> TokenIssued:
     """Issues a token for an organisation (admin); the secret is shown once."""
     principal.require("admin")
@@ -64,7 +65,7 @@ async def issue_token(
 
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=errors(401, 403, 404))
-async def revoke_token(token_id: str, request: Request, state: StateDep, principal: CurrentPrincipal) -> Response:
+async def revoke_token(principal: CurrentPrincipal, token_id: TokenId, request: Request, state: StateDep) -> Response:
     """Revokes a token (admin): it fails from the next request on."""
     principal.require("admin")
     await admin.revoke_token(db=state.db, token_id=token_id, caller=caller(request, principal))
@@ -79,7 +80,7 @@ async def revoke_token(token_id: str, request: Request, state: StateDep, princip
     responses=errors(400, 401, 403, 404, 413, 422),
 )
 async def set_coordinators(
-    incident_id: str, request: Request, state: StateDep, principal: CurrentPrincipal
+    principal: CurrentPrincipal, incident_id: IncidentId, request: Request, state: StateDep
 ) -> Response:
     """Names the organisations that coordinate an incident (a coordinator with ``report``, or an admin)."""
     body = await bodies.parse(request, CoordinatorsSet)

@@ -8,7 +8,7 @@ from typing import TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from app.api.reports import read_json
+from app.api.json_input import read_json
 from app.errors import Invalid
 from app.schemas.reports import format_path
 

@@ -36,7 +36,8 @@ class ReportIntake:
             await self.app(scope, receive, send)
             return
         state: AppState = scope["app"].state.netcop
-        intake = reports.Intake(_header(scope, b"authorization"), _header(scope, b"content-length"),
+        intake = reports.Intake(_header(scope, b"authorization"), _header(scope, b"content-type"),
+                                _header(scope, b"content-length"),
                                 _chunks(receive), _address(scope))  # fmt: skip
         try:
             status, answer = await handler(state, intake)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import StateDep, Viewer
+from app.api.params import IncidentId, ObjectId, SlugFilter, SlugsFilter, slugs
 from app.api.responses import errors, json_bytes, json_value
 from app.domain import geojson
 from app.domain.timefmt import parse_rfc3339, to_micros
@@ -40,7 +41,7 @@ def _as_of(text: str | None) -> int | None:
 
 
 def _kinds(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(k for value in values or () for k in value.split(",") if k)
+    return slugs("kind", values)
 
 
 @router.get("/incidents")
@@ -48,7 +49,7 @@ async def list_incidents(
     state: StateDep,
     viewer: Viewer,
     status: Literal["active", "scaled-down", "closed"] | None = None,
-    category: str | None = None,
+    category: SlugFilter = None,
     bbox: str | None = None,
 ) -> Response:
     """The incidents this viewer may see."""
@@ -59,7 +60,7 @@ async def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", responses=errors(404))
-async def get_incident(incident_id: str, state: StateDep, viewer: Viewer) -> Response:
+async def get_incident(viewer: Viewer, incident_id: IncidentId, state: StateDep) -> Response:
     """One incident."""
     found = await incidents.get_incident(db=state.db, viewer=viewer, window_us=state.window_us, incident=incident_id)
     return json_value(found)
@@ -67,9 +68,9 @@ async def get_incident(incident_id: str, state: StateDep, viewer: Viewer) -> Res
 
 @router.get("/incidents/{incident_id}/picture", responses=errors(404))
 async def incident_picture(
-    incident_id: str,
-    state: StateDep,
     viewer: Viewer,
+    incident_id: IncidentId,
+    state: StateDep,
     as_of: str | None = None,
     kind: Kinds = None,
     include_removed: bool = False,
@@ -88,7 +89,7 @@ async def combined_picture(
     viewer: Viewer,
     bbox: str | None = None,
     kind: Kinds = None,
-    incident: Annotated[list[str] | None, Query()] = None,
+    incident: SlugsFilter = None,
     exercise: bool = False,
     format: Literal["json", "geojson"] = "json",  # noqa: A002 - the contract's name
 ) -> Response:
@@ -98,7 +99,7 @@ async def combined_picture(
         viewer=viewer,
         window_us=state.window_us,
         flt=ObjectFilter(kinds=_kinds(kind), bbox=_bbox(bbox)),
-        incidents=incident or (),
+        incidents=slugs("incident", incident),
         exercise=exercise,
         as_geojson=format == "geojson",
     )
@@ -107,7 +108,7 @@ async def combined_picture(
 
 @router.get("/incidents/{incident_id}/objects/{object_id:path}", responses=errors(404))
 async def get_object(
-    incident_id: str, object_id: str, state: StateDep, viewer: Viewer, history: bool = False
+    viewer: Viewer, incident_id: IncidentId, object_id: ObjectId, state: StateDep, history: bool = False
 ) -> Response:
     """One object; with ``history=true`` also its assertions, newest first."""
     body = await reading.get_object(
@@ -120,8 +121,8 @@ async def get_object(
 async def list_reports(
     state: StateDep,
     viewer: Viewer,
-    incident: str | None = None,
-    organisation: str | None = None,
+    incident: SlugFilter = None,
+    organisation: SlugFilter = None,
     after_seq: AfterSeq = 0,
     limit: Limit = 100,
 ) -> Response:
@@ -134,7 +135,7 @@ async def list_reports(
 
 @router.get("/changes")
 async def list_changes(
-    state: StateDep, viewer: Viewer, after_seq: AfterSeq = 0, incident: str | None = None, limit: Limit = 100
+    state: StateDep, viewer: Viewer, after_seq: AfterSeq = 0, incident: SlugFilter = None, limit: Limit = 100
 ) -> Response:
     """The changes this viewer saw, in seq order; page on with ``after_seq=last_seq``."""
     body = await logs.list_changes(db=state.db, viewer=viewer, after_seq=after_seq, limit=limit, incident=incident)

@@ -13,10 +13,12 @@ import orjson
 from fastapi import APIRouter, Header, Request, Response
 
 from app.api.deps import StateDep
+from app.api.json_input import parse_json, read_body, require_json
 from app.api.responses import errors, json_value
 from app.domain import canonical
-from app.errors import BadRequest, Forbidden, Invalid, NetcopError, PayloadTooLarge
-from app.schemas.reports import CONTRACT_LIMITS, BatchIn, ReportIn, ReportLimits, validate_report
+from app.errors import Forbidden, Invalid, NetcopError
+from app.schemas.common import is_printable_id
+from app.schemas.reports import CONTRACT_LIMITS, BatchIn, ReportIn, ReportLimits, oriented, validate_report
 from app.services.audit import Caller
 from app.services.auth import Principal
 from app.services.group import STEP_SECONDS
@@ -56,52 +58,6 @@ def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
     return {key: _inlined(value, defs) for key, value in schema.items() if key != "$defs"}
 
 
-MAX_JSON_DEPTH = 64
-_ORJSON_WRITE_DEPTH = 254  # orjson writes at most this many levels of nesting (it reads up to 1024)
-
-
-def _too_deep(value: Any) -> bool:
-    """Whether the value nests deeper than MAX_JSON_DEPTH, in one C-speed pass: wrapped in enough lists, a deeper
-    value passes the depth orjson can write. The stored and rendered forms of a report nest its values a few
-    levels deeper than the body, so what is accepted must stay well below orjson's limit."""
-    for _ in range(_ORJSON_WRITE_DEPTH - MAX_JSON_DEPTH):
-        value = [value]
-    try:
-        orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return True
-    return False
-
-
-async def read_body(chunks: AsyncIterator[bytes], declared: str | None, limit: int) -> bytes:
-    """The request body: 413 as soon as it is over the limit (declared or received)."""
-    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body exceeds {limit} bytes")
-    body = bytearray()
-    async for chunk in chunks:
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the body exceeds {limit} bytes")
-    return bytes(body)
-
-
-def parse_json(body: bytes) -> Any:
-    """The body parsed as JSON: 400 when it is not JSON or nests too deeply."""
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise BadRequest(f"the body is not JSON: {error}") from error
-    # A body with fewer brackets than the limit cannot nest deeper: most reports skip the depth check.
-    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
-        raise BadRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
-    return value
-
-
-async def read_json(request: Request, limit: int) -> Any:
-    """The request body parsed as JSON: 413 over the limit, 400 when it is not JSON or nests too deeply."""
-    return parse_json(await read_body(request.stream(), request.headers.get("content-length"), limit))
-
-
 def _clock(state: AppState) -> tuple[datetime, timedelta]:
     return datetime.now(UTC), timedelta(seconds=state.settings.future_tolerance_seconds)
 
@@ -109,8 +65,8 @@ def _clock(state: AppState) -> tuple[datetime, timedelta]:
 async def _stored_retry(state: AppState, organisation: str, body: Any, digest: str) -> dict[str, Any] | None:
     """The stored answer when an invalid body is a retry of an accepted one (retries are answered before the
     body is checked again)."""
-    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-        return None
+    if not isinstance(body, dict) or not is_printable_id(body.get("id")):
+        return None  # no report has such an id: no look-up (a NUL would not even reach PostgreSQL's text)
     return await state.ingestor.stored_answer(organisation, body["id"], digest)
 
 
@@ -126,6 +82,7 @@ class Intake:
     arrives, and the caller's address (for the audit log)."""
 
     authorization: str | None
+    content_type: str | None
     content_length: str | None
     chunks: AsyncIterator[bytes]
     address: str | None
@@ -148,6 +105,7 @@ async def accept_report(state: AppState, intake: Intake) -> tuple[int, Any]:
     """``POST /api/v1/reports``: (status, answer) or a raised error."""
     principal, organisation = await _sender(state, intake)
     state.limits.reports.check(organisation)
+    require_json(intake.content_type)
     raw = await read_body(intake.chunks, intake.content_length, state.settings.max_report_bytes)
     body = parse_json(raw)
     state.limits.work.check(organisation, _object_entries(body))
@@ -157,7 +115,8 @@ async def accept_report(state: AppState, intake: Intake) -> tuple[int, Any]:
         if retry is None:
             raise invalid
         return 200, retry
-    return _answer(await state.ingestor.submit(organisation, body, digest, Caller(principal.token_id, intake.address)))
+    caller = Caller(principal.token_id, intake.address)
+    return _answer(await state.ingestor.submit(organisation, oriented(body), digest, caller))
 
 
 async def _check_batch(reports: list[Any], state: AppState) -> list[tuple[str, NetcopError | None]]:
@@ -179,6 +138,7 @@ async def _check_batch(reports: list[Any], state: AppState) -> list[tuple[str, N
 async def accept_batch(state: AppState, intake: Intake) -> tuple[int, Any]:
     """``POST /api/v1/reports/batch``: (200, results) or a raised error."""
     principal, organisation = await _sender(state, intake)
+    require_json(intake.content_type)
     raw = await read_body(intake.chunks, intake.content_length, state.settings.max_batch_bytes)
     reports = _batch_reports(parse_json(raw), state.settings.max_batch_reports)
     state.limits.reports.check(organisation, len(reports))
@@ -189,7 +149,7 @@ async def accept_batch(state: AppState, intake: Intake) -> tuple[int, Any]:
         zip(reports, await _check_batch(reports, state), strict=True)
     ):
         if error is None:
-            valid.append((index, body, digest))
+            valid.append((index, oriented(body), digest))
             continue
         retry = await _stored_retry(state, organisation, body, digest)
         results[index] = {"status": 200, **retry} if retry else _refusal(body, error)
@@ -205,7 +165,8 @@ async def accept_batch(state: AppState, intake: Intake) -> tuple[int, Any]:
 
 
 def _request_intake(request: Request) -> Intake:
-    return Intake(request.headers.get("authorization"), request.headers.get("content-length"), request.stream(),
+    return Intake(request.headers.get("authorization"), request.headers.get("content-type"),
+                  request.headers.get("content-length"), request.stream(),
                   request.client.host if request.client else None)  # fmt: skip
 
 

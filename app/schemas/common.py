@@ -20,4 +20,14 @@ def _printable(value: str) -> str:
     return value
 
 
+def is_printable_id(value: object) -> bool:
+    """Whether the value has a ``PrintableId``'s form (anything else names nothing: no look-up needed)."""
+    return (
+        isinstance(value, str)
+        and 1 <= len(value) <= 200
+        and value.isprintable()
+        and unicodedata.is_normalized("NFC", value)
+    )
+
+
 PrintableId = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_printable)]

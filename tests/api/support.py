@@ -14,6 +14,7 @@ from tests.conftest import ADMIN
 
 REPORTS = "/api/v1/reports"
 BATCH = "/api/v1/reports/batch"
+JSON_BODY = {"Content-Type": "application/json"}  # what a raw body needs beside its token
 Json = dict[str, Any]
 
 

@@ -14,7 +14,7 @@ import pytest
 from app.config import Settings
 from app.main import create_app
 from tests.api.conftest import Headers
-from tests.api.support import BATCH, REPORTS, Json, accept, get_json, point, report_seqs
+from tests.api.support import BATCH, JSON_BODY, REPORTS, Json, accept, get_json, point, report_seqs
 from tests.conftest import ADMIN, MakePartner, report
 
 MIB = 1024 * 1024
@@ -197,7 +197,7 @@ async def test_a_body_that_is_not_json_is_400(client: httpx.AsyncClient, sender:
 async def test_a_report_over_1_mib_is_413(client: httpx.AsyncClient, sender: Headers) -> None:
     """A single report body over 1 MiB answers 413 (even when it is valid JSON) and stores nothing."""
     content = orjson.dumps(valid()) + b" " * MIB
-    response = await client.post(REPORTS, content=content, headers=sender)
+    response = await client.post(REPORTS, content=content, headers=sender | JSON_BODY)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
     await assert_nothing_stored(client, sender)
@@ -211,7 +211,7 @@ async def test_a_streamed_report_over_1_mib_is_413(client: httpx.AsyncClient, se
         for _ in range(17):
             yield b" " * 65536
 
-    response = await client.post(REPORTS, content=chunks(), headers=sender)
+    response = await client.post(REPORTS, content=chunks(), headers=sender | JSON_BODY)
     assert response.status_code == 413
     await assert_nothing_stored(client, sender)
 
@@ -219,7 +219,7 @@ async def test_a_streamed_report_over_1_mib_is_413(client: httpx.AsyncClient, se
 async def test_a_batch_over_16_mib_is_413(client: httpx.AsyncClient, sender: Headers) -> None:
     """A batch body over 16 MiB answers 413 and stores none of its reports."""
     content = b'{"reports": [' + orjson.dumps(valid()) + b"]" + b" " * (16 * MIB) + b"}"
-    response = await client.post(BATCH, content=content, headers=sender)
+    response = await client.post(BATCH, content=content, headers=sender | JSON_BODY)
     assert response.status_code == 413
     await assert_nothing_stored(client, sender)
 
@@ -275,7 +275,7 @@ async def test_invalid_reports_in_a_batch_are_422_at_their_index(client: httpx.A
 async def test_a_report_that_is_not_an_object_is_422(client: httpx.AsyncClient, sender: Headers) -> None:
     """JSON that is not an object at all is refused with 422 and stores nothing."""
     for body in ([], "report", 42, None, [valid()]):
-        response = await client.post(REPORTS, content=orjson.dumps(body), headers=sender)
+        response = await client.post(REPORTS, content=orjson.dumps(body), headers=sender | JSON_BODY)
         assert response.status_code == 422, body
     await assert_nothing_stored(client, sender)
 
@@ -342,7 +342,7 @@ async def test_a_retry_is_identical_regardless_of_key_order_and_white_space(
     reordered = {key: valid()[key] for key in reversed(list(valid()))}
     reordered["objects"] = [{key: ROADBLOCK[key] for key in reversed(list(ROADBLOCK))}]
     content = orjson.dumps(reordered, option=orjson.OPT_INDENT_2).replace(b"\n", b"\r\n\t ")
-    retry = await client.post(REPORTS, content=content, headers=sender)
+    retry = await client.post(REPORTS, content=content, headers=sender | JSON_BODY)
     assert retry.status_code == 200
     assert retry.json() == first
     assert await report_seqs(client, sender) == [1]
@@ -507,7 +507,7 @@ async def test_a_batch_not_shaped_as_reports_list_is_422(client: httpx.AsyncClie
     shapes: list[Any] = [[], [valid()], {}, {"reports": {}}, {"reports": "r1"}, {"reports": [valid()], "extra": 1},
                          {"report": [valid()]}, valid()]  # fmt: skip
     for body in shapes:
-        response = await client.post(BATCH, content=orjson.dumps(body), headers=sender)
+        response = await client.post(BATCH, content=orjson.dumps(body), headers=sender | JSON_BODY)
         assert response.status_code == 422, body
         assert error_paths(response) == ["reports"]
     await assert_nothing_stored(client, sender)

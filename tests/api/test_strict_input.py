@@ -4,10 +4,11 @@ timestamps of any precision."""
 from __future__ import annotations
 
 import httpx
+import orjson
 
 from tests.api.conftest import Headers
-from tests.api.support import REPORTS, accept, get_json
-from tests.conftest import report
+from tests.api.support import BATCH, REPORTS, accept, get_json
+from tests.conftest import ADMIN, report
 
 DECOMPOSED, COMPOSED = "cafe\u0301", "caf\u00e9"
 
@@ -51,3 +52,40 @@ async def test_as_of_takes_any_rfc3339_precision(client: httpx.AsyncClient, poli
         client, "/api/v1/incidents/flood-test/picture?as_of=2099-01-01T00:00:00.123456789012Z", police
     )
     assert [o["id"] for o in picture["objects"]] == ["a"]
+
+
+NOT_JSON_TYPES = [None, "text/plain", "application/x-www-form-urlencoded", "application/jsonx",
+                  "application/json; charset=latin-1", "multipart/form-data; boundary=x"]  # fmt: skip
+
+
+async def test_a_body_not_declared_json_is_415_and_changes_nothing(client: httpx.AsyncClient, police: Headers) -> None:
+    """Reports, batches and admin bodies must say ``Content-Type: application/json`` (UTF-8 when a charset is
+    given): anything else is 415, whatever the body holds, and nothing is stored."""
+    body = orjson.dumps(report("r1", {"id": "a", "kind": "unit"}))
+    admin_body = orjson.dumps({"id": "brandweer", "name": "B", "discipline": "fire", "country": "NL"})
+    for content_type in NOT_JSON_TYPES:
+        headers = {k: v for k, v in police.items() if k.lower() != "content-type"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        for path, content, who in ((REPORTS, body, headers), (BATCH, b'{"reports": [' + body + b"]}", headers),
+                                   ("/api/v1/organisations", admin_body, {**headers, **ADMIN})):  # fmt: skip
+            response = await client.post(path, content=content, headers=who)
+            assert response.status_code == 415, (content_type, path, response.text)
+            assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert (await get_json(client, REPORTS, police))["reports"] == []
+
+
+async def test_json_is_recognised_in_any_case_and_with_a_utf8_charset(
+    client: httpx.AsyncClient, police: Headers
+) -> None:
+    for index, content_type in enumerate(("application/json", "Application/JSON", "application/json; charset=UTF-8",
+                                          'application/json;charset="utf-8"')):  # fmt: skip
+        body = orjson.dumps(report(f"r{index}", {"id": "a", "kind": "unit"}))
+        response = await client.post(REPORTS, content=body, headers={**police, "Content-Type": content_type})
+        assert response.status_code == 201, (content_type, response.text)
+
+
+async def test_a_caller_without_a_token_hears_401_before_415(client: httpx.AsyncClient) -> None:
+    """What a body would have done is not told to a caller without a valid token."""
+    response = await client.post(REPORTS, content=b"x", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 401

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 from starlette.websockets import WebSocket, WebSocketState
 
+from app.api import json_input
 from app.api import reports as reports_api
 from app.client import events
 from app.domain import canonical, geojson, timefmt
@@ -371,7 +372,9 @@ def test_stream_query_reads_every_parameter() -> None:
 def read_body(chunks: list[bytes], limit: int, content_length: str | None = None) -> Any:
     """``read_json`` on a request whose body arrives in the given chunks."""
     pending = list(chunks)
-    headers = [] if content_length is None else [(b"content-length", content_length.encode("latin-1"))]
+    headers = [(b"content-type", b"application/json")]
+    if content_length is not None:
+        headers.append((b"content-length", content_length.encode("latin-1")))
 
     async def receive() -> dict[str, Any]:
         body = pending.pop(0) if pending else b""
@@ -379,7 +382,7 @@ def read_body(chunks: list[bytes], limit: int, content_length: str | None = None
 
     async def run() -> Any:
         request = Request({"type": "http", "method": "POST", "headers": headers, "path": "/"}, receive)
-        return await reports_api.read_json(request, limit)
+        return await json_input.read_json(request, limit)
 
     return asyncio.run(run())
 
@@ -397,12 +400,25 @@ body_bytes = (
 def test_read_json_parses_or_refuses_with_400_or_413(body: bytes, chunk: int, content_length: str | None) -> None:
     """Any body, in any chunks, parses to JSON or is refused: 400 when it is not JSON, 413 past the limit."""
     chunks = [body[i : i + chunk] for i in range(0, len(body), chunk)] or [b""]
-    value = outcome(lambda: read_body(chunks, limit=256, content_length=content_length), BadRequest, PayloadTooLarge)
+    value = outcome(
+        lambda: read_body(chunks, limit=256, content_length=content_length), BadRequest, PayloadTooLarge, Invalid
+    )
+    if isinstance(value, Invalid):  # an integer beyond ±(2^53 - 1), which orjson would have read
+        assert any(abs(n) > json_input.MAX_SAFE_INTEGER for n in _integers(json.loads(body)))
+        return
     if isinstance(value, BadRequest | PayloadTooLarge):
         assert isinstance(value, PayloadTooLarge) == (len(body) > 256 or content_length == "999999")
         return
     assert len(body) <= 256
     assert value == orjson.loads(body)
+
+
+def _integers(value: Any) -> list[int]:
+    if isinstance(value, dict):
+        return [n for item in value.values() for n in _integers(item)]
+    if isinstance(value, list):
+        return [n for item in value for n in _integers(item)]
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else []
 
 
 def test_read_json_ignores_a_non_ascii_content_length() -> None:
