@@ -1,14 +1,14 @@
 """Shared fixtures: a migrated database (SQLite by default, PostgreSQL when NETCOP_TEST_DATABASE_URL is set),
 emptied before each test, and an in-process service with an HTTP client.
 
-Tests that need real server processes use ``tests/e2e/conftest.py``."""
+Tests that need real server processes use the fixtures of ``tests/support/server_fixtures.py`` (loaded here);
+report bodies come from ``tests/support/reports.py``."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +20,9 @@ from app.config import Settings
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import Base
+from tests.support.reports import report as report  # the one report builder; many tests import it from here
+
+pytest_plugins = ["tests.support.server_fixtures"]
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 PG_URL = os.environ.get("NETCOP_TEST_DATABASE_URL")
@@ -64,8 +67,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-async def empty_database(database_url: str) -> None:
-    """Every test starts from an empty picture, organisations and tokens."""
+async def empty_database(request: pytest.FixtureRequest, database_url: str) -> None:
+    """Every test starts from an empty picture, organisations and tokens, but for the tests on servers their
+    module shares (which keep running across its tests)."""
+    if request.node.get_closest_marker("shared_servers") is not None:
+        return
     counters = ("sequence", "audit_head")
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in counters]
     engine = create_async_engine(database_url)
@@ -112,13 +118,3 @@ def partner(client: httpx.AsyncClient) -> MakePartner:
 
     return make
 
-
-def report(
-    report_id: str,
-    *objects: dict[str, Any],
-    incident: str = "flood-test",
-    observed_at: str = "2026-11-27T14:00:00+01:00",
-    **extra: Any,
-) -> dict[str, Any]:
-    """A small valid report."""
-    return {"id": report_id, "incident": incident, "observed_at": observed_at, "objects": list(objects), **extra}

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import PG_URL, _create_postgres_database, report
-from tests.e2e import processes
+from tests.conftest import PG_URL, _create_postgres_database
+from tests.support import processes
+from tests.support.reports import report
 
 DEMO_OBJECT = "flood-dordrecht-2026-11/casualties-wielwijk"
 

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
-import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,126 +16,37 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from app.client import Change, Heartbeat, ReportRef, Snapshot, StreamAuthError, StreamClient, StreamEvent, StreamRefused
-from tests.conftest import ADMIN, ADMIN_TOKEN
-from tests.e2e import processes
+from tests.conftest import ADMIN
+from tests.support import processes, reports, streams
+from tests.support.processes import Server
+from tests.support.server_fixtures import StartServer
+from tests.support.streams import Token
 
 pytestmark = pytest.mark.e2e
 
 T = TypeVar("T")
 EVENT_TIMEOUT = 30.0  # generous: a server on another process sees a commit within its 1 s poll
-START_TIMEOUT = 60.0  # a loaded machine has been seen to take 25 s
-STOP_TIMEOUT = 10.0
-RESTART_TIMEOUT = STOP_TIMEOUT + START_TIMEOUT + 2 * EVENT_TIMEOUT
+RESTART_TIMEOUT = processes.STOP_TIMEOUT + processes.START_TIMEOUT + 2 * EVENT_TIMEOUT
 ORG = "politie-client-e2e"
 INCIDENT = "flood-client-e2e"
 
 
-@dataclass
-class Service:
-    """One ``netcop serve`` on a fixed port, which a test can stop and start again (same port, same database)."""
-
-    port: int
-    env: dict[str, str]
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        """Starts the process and returns once ``/healthz`` answers 200."""
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [processes.netcop_path(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env,
-                cwd=self.log_path.parent,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self._wait_healthy()
-
-    def _wait_healthy(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                code = self.process.wait(timeout=0.05)  # paces the polling; notices at once when the server dies
-                raise AssertionError(f"netcop serve exited with {code}:\n{self.log_path.read_text()[-5000:]}")
-        raise AssertionError(f"netcop serve was not healthy within {START_TIMEOUT} s")
-
-    def stop(self) -> None:
-        """Terminates the process; kills it when it does not stop in time."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
-
-
-StartService = Callable[[], Service]
-
-
 @pytest.fixture
-def service_env(tmp_path: Path) -> dict[str, str]:
+def netcop_env(tmp_path: Path) -> dict[str, str]:
     """The environment of a netcop process on this test's own SQLite file (migrated by ``netcop serve``)."""
-    return processes.clean_env(sqlite_path=str(tmp_path / "netcop.db"), admin_token=ADMIN_TOKEN, log_level="warning")
+    return processes.environment(f"sqlite+aiosqlite:///{tmp_path / 'netcop.db'}")
+
+
+async def _issue_token(server: Server, roles: list[str]) -> Token:
+    """Registers the organisation (if new) and issues it a token."""
+    async with streams.http_client(server) as http:
+        return await streams.issue(http, ORG, roles)
 
 
 @pytest.fixture
-def start_service(service_env: dict[str, str], tmp_path: Path) -> Iterator[StartService]:
-    """Starts servers on the test's database on demand; stops them all at teardown."""
-    started: list[Service] = []
-
-    def start() -> Service:
-        for _ in range(3):  # another process may take the free port before the server binds it
-            port = processes.free_port()
-            service = Service(port, service_env, tmp_path / f"netcop-serve-{port}.log")
-            started.append(service)
-            try:
-                service.start()
-                return service
-            except AssertionError:
-                service.stop()
-                if "address already in use" not in service.log_path.read_text().lower():
-                    raise
-        raise AssertionError("no free port for netcop serve")
-
-    try:
-        yield start
-    finally:
-        for service in started:
-            service.stop()
-
-
-@pytest.fixture
-def service(start_service: StartService) -> Service:
-    return start_service()
-
-
-def _issue_token(service: Service, roles: list[str]) -> dict[str, Any]:
-    """Registers the organisation (if new) and issues it a token: ``{"token", "id", ...}``."""
-    organisation = {"id": ORG, "name": "Politie E2E", "discipline": "police", "country": "NL"}
-    response = httpx.post(f"{service.url}/api/v1/organisations", json=organisation, headers=ADMIN)
-    assert response.status_code in (201, 409), response.text
-    response = httpx.post(f"{service.url}/api/v1/organisations/{ORG}/tokens", json={"roles": roles}, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    issued: dict[str, Any] = response.json()
-    return issued
-
-
-@pytest.fixture
-def token(service: Service) -> str:
+async def token(server: Server) -> str:
     """A token with the report and read roles."""
-    token: str = _issue_token(service, ["report", "read"])["token"]
-    return token
+    return (await _issue_token(server, ["report", "read"])).secret
 
 
 def fast_client(url: str, token: str, **options: Any) -> StreamClient:
@@ -153,12 +61,10 @@ async def within(awaitable: Awaitable[T], seconds: float = EVENT_TIMEOUT) -> T:
 
 async def post(url: str, token: str, n: int) -> int:
     """Posts report ``r-n`` (object ``roadblock-n``) and returns its seq."""
-    body: dict[str, Any] = {
-        "id": f"r-{n}",
-        "incident": INCIDENT,
-        "observed_at": "2026-11-27T14:00:00+01:00",
-        "objects": [{"id": f"roadblock-{n}", "kind": "roadblock", "properties": {"status": "active", "n": n}}],
-    }
+    body = reports.report(
+        f"r-{n}", {"id": f"roadblock-{n}", "kind": "roadblock", "properties": {"status": "active", "n": n}},
+        incident=INCIDENT,
+    )
     async with httpx.AsyncClient(timeout=EVENT_TIMEOUT) as client:
         response = await client.post(f"{url}/api/v1/reports", json=body, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 201, response.text
@@ -185,16 +91,16 @@ async def changes(events: AsyncGenerator[StreamEvent], count: int, seconds: floa
     return seqs
 
 
-async def test_yields_the_snapshot_then_each_later_change(service: Service, token: str) -> None:
+async def test_yields_the_snapshot_then_each_later_change(server: Server, token: str) -> None:
     """A client without a resume point gets the picture as a snapshot, then one change per later report, in order."""
-    first = await post(service.url, token, 1)
-    stream = StreamClient(service.url, token)
+    first = await post(server.url, token, 1)
+    stream = StreamClient(server.url, token)
     async with contextlib.aclosing(stream.events()) as events:
         snapshot = await next_event(events)
         assert isinstance(snapshot, Snapshot)
         assert (snapshot.seq, snapshot.reason) == (first, None)
         assert [o["id"] for o in snapshot.objects] == ["roadblock-1"]
-        posted = [await post(service.url, token, n) for n in (2, 3)]
+        posted = [await post(server.url, token, n) for n in (2, 3)]
         received = [await next_event(events) for _ in posted]
     assert [e.seq for e in received] == posted
     change = received[0]
@@ -205,39 +111,39 @@ async def test_yields_the_snapshot_then_each_later_change(service: Service, toke
 
 
 async def test_resumes_without_gap_or_duplicate_across_a_server_restart(
-    service: Service, start_service: StartService, token: str
+    server: Server, start_server: StartServer, token: str
 ) -> None:
     """Reports posted (through another server on the same database) while the client's server is down, and after
     it is back, are each yielded exactly once, in order, by catch-up rather than a resync snapshot."""
-    writer = start_service()
+    writer = start_server()
     await post(writer.url, token, 1)
-    stream = fast_client(service.url, token)
+    stream = fast_client(server.url, token)
     async with contextlib.aclosing(stream.events()) as events:
         assert isinstance(await next_event(events), Snapshot)
         # The reader's follower may publish seq 1 after the snapshot covered it (a server bug): it must not show.
-        second = await post(service.url, token, 2)
+        second = await post(server.url, token, 2)
         assert await changes(events, 1) == [second]
 
         async def restart_and_post() -> list[int]:
-            await asyncio.to_thread(service.stop)
+            await asyncio.to_thread(server.stop)
             down = [await post(writer.url, token, n) for n in (3, 4, 5)]
-            await asyncio.to_thread(service.start)
-            return down + [await post(service.url, token, n) for n in (6, 7)]
+            await asyncio.to_thread(server.start)
+            return down + [await post(server.url, token, n) for n in (6, 7)]
 
         posted, received = await within(
             asyncio.gather(restart_and_post(), changes(events, 5, RESTART_TIMEOUT)), RESTART_TIMEOUT
         )
         assert received == posted == [3, 4, 5, 6, 7]
         assert stream.reconnects >= 1
-        last = await post(service.url, token, 8)
+        last = await post(server.url, token, 8)
         assert await changes(events, 1) == [last]  # and nothing else came in between
     assert stream.last_seq == 8
 
 
-async def test_resuming_from_after_seq_yields_only_later_changes(service: Service, token: str) -> None:
+async def test_resuming_from_after_seq_yields_only_later_changes(server: Server, token: str) -> None:
     """A client given ``after_seq`` gets no snapshot, only the changes after it."""
-    seqs = [await post(service.url, token, n) for n in (1, 2, 3)]
-    stream = StreamClient(service.url, token, after_seq=seqs[0])
+    seqs = [await post(server.url, token, n) for n in (1, 2, 3)]
+    stream = StreamClient(server.url, token, after_seq=seqs[0])
     async with contextlib.aclosing(stream.events()) as events:
         assert await changes(events, 2) == seqs[1:]
 
@@ -251,25 +157,25 @@ async def test_resuming_from_after_seq_yields_only_later_changes(service: Servic
     ],
 )
 async def test_a_refused_handshake_is_fatal(
-    service: Service, roles: list[str] | None, bbox: str | None, error: type[Exception], status: int
+    server: Server, roles: list[str] | None, bbox: str | None, error: type[Exception], status: int
 ) -> None:
     """A refusal that retrying cannot mend ends the iteration with a clear error instead of reconnecting."""
-    token = (await asyncio.to_thread(_issue_token, service, roles))["token"] if roles else "not-a-valid-token"
-    stream = fast_client(service.url, token, bbox=bbox)
+    token = (await _issue_token(server, roles)).secret if roles else "not-a-valid-token"
+    stream = fast_client(server.url, token, bbox=bbox)
     with pytest.raises(error) as raised:
         await within(anext(aiter(stream)))
     assert getattr(raised.value, "status", None) == status
     assert stream.reconnects == 0
 
 
-async def test_a_revoked_token_ends_the_stream_with_stream_auth_error(service: Service) -> None:
+async def test_a_revoked_token_ends_the_stream_with_stream_auth_error(server: Server) -> None:
     """When the token is revoked mid-stream the server closes with 4001, which the client does not retry."""
-    issued = await asyncio.to_thread(_issue_token, service, ["read"])
-    stream = fast_client(service.url, issued["token"])
+    issued = await _issue_token(server, ["read"])
+    stream = fast_client(server.url, issued.secret)
     async with contextlib.aclosing(stream.events()) as events:
         assert isinstance(await next_event(events), Snapshot)
         async with httpx.AsyncClient() as client:
-            revoked = await client.delete(f"{service.url}/api/v1/tokens/{issued['id']}", headers=ADMIN)
+            revoked = await client.delete(f"{server.url}/api/v1/tokens/{issued.id}", headers=ADMIN)
         assert revoked.status_code == 204, revoked.text
         with pytest.raises(StreamAuthError) as raised:
             await next_event(events)
@@ -277,7 +183,7 @@ async def test_a_revoked_token_ends_the_stream_with_stream_auth_error(service: S
 
 
 async def test_watch_prints_a_line_per_changed_object(
-    service: Service, token: str, service_env: dict[str, str]
+    server: Server, token: str, netcop_env: dict[str, str]
 ) -> None:
     """``netcop watch`` prints the snapshot summary, then one line per changed object as reports come in, and
     ends cleanly (exit 0) when terminated."""
@@ -285,8 +191,8 @@ async def test_watch_prints_a_line_per_changed_object(
         processes.netcop_path(),
         "watch",
         "--url",
-        service.url,
-        env={**service_env, "NETCOP_TOKEN": token},
+        server.url,
+        env={**netcop_env, "NETCOP_TOKEN": token},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -294,7 +200,7 @@ async def test_watch_prints_a_line_per_changed_object(
     try:
         assert watch.stdout is not None
         assert (await within(watch.stdout.readline())).decode() == "[snapshot seq 0: 0 objects]\n"
-        seq = await post(service.url, token, 1)
+        seq = await post(server.url, token, 1)
         line = (await within(watch.stdout.readline())).decode()
         assert line.startswith(f"seq {seq}  {INCIDENT}  roadblock-1 (roadblock)  by {ORG}/r-1  "), line
         assert "status=active" in line.split("  ")[-1]

@@ -10,7 +10,7 @@ import pytest
 import websockets
 
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e import processes
+from tests.support import processes, reports
 
 pytestmark = pytest.mark.e2e
 
@@ -32,8 +32,7 @@ async def test_no_token_appears_in_the_log(server: processes.Server) -> None:
                                     headers=admin)).json()  # fmt: skip
         token = issued["token"]
         headers = {"Authorization": f"Bearer {token}"}
-        body = {"id": "s-1", "incident": "secret-incident", "observed_at": "2026-11-27T12:00:00+01:00",
-                "objects": [{"id": "o", "kind": "unit"}]}  # fmt: skip
+        body = reports.report("s-1", {"id": "o", "kind": "unit"}, incident="secret-incident")
         assert (await client.post("/api/v1/reports", json=body, headers=headers)).status_code == 201
         assert (await client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {wrong}"})).status_code == 401
         ws_url = server.url.replace("http", "ws") + "/api/v1/stream"

@@ -15,10 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ADMIN
-from tests.e2e import processes
-from tests.e2e.conftest import StartServer
-from tests.e2e.processes import Server
+from tests.support import processes, reports, server_fixtures, streams
+from tests.support.processes import Server
+from tests.support.server_fixtures import StartServer
 
 pytestmark = pytest.mark.e2e
 
@@ -50,21 +49,11 @@ class Tail:
     pages_while_writing: int = 0
 
 
-async def _token(client: httpx.AsyncClient, organisation: str, roles: Sequence[str]) -> dict[str, str]:
-    """Registers the organisation (if new) and returns the headers of a fresh token for it."""
-    body = {"id": organisation, "name": organisation.title(), "discipline": "other", "country": "NL"}
-    response = await client.post("/api/v1/organisations", json=body, headers=ADMIN)
-    assert response.status_code in (201, 409), response.text
-    response = await client.post(f"/api/v1/organisations/{organisation}/tokens", json={"roles": roles}, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
 async def _tokens(url: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """Report tokens for the writing organisations, and a read token for the reader."""
     async with httpx.AsyncClient(base_url=url, timeout=HTTP_TIMEOUT) as client:
-        writers = {org: await _token(client, org, ["report"]) for org in ORGANISATIONS}
-        reader = await _token(client, READER, ["read"])
+        writers = {org: (await streams.issue(client, org, ["report"])).headers for org in ORGANISATIONS}
+        reader = (await streams.issue(client, READER, ["read"])).headers
     return writers, reader
 
 
@@ -75,21 +64,19 @@ def _report(writer: Writer, n: int) -> dict[str, Any]:
     different incidents can overlap and only the seq counter orders them."""
     report_id = f"{writer.name}-{n}"
     observed = START + timedelta(seconds=(n * 7919) % 3600)
-    return {
-        "id": report_id,
-        "incident": INCIDENT if n % 4 == 0 else f"{INCIDENT}-{writer.name}",
-        "observed_at": observed.isoformat(),
-        "objects": [
-            {"id": f"own-{report_id}", "kind": "marker", "properties": {"n": n}},
-            {"id": "casualties", "kind": "casualty-count", "properties": {"injured": n % 17}},
-            {
-                "id": f"roadblock-{n % 5}",
-                "kind": "roadblock",
-                "geometry": {"type": "Point", "coordinates": [4.6 + (n % 7) / 100, 51.8]},
-                "properties": {"status": "active" if n % 3 else "planned"},
-            },
-        ],
-    }
+    return reports.report(
+        report_id,
+        {"id": f"own-{report_id}", "kind": "marker", "properties": {"n": n}},
+        {"id": "casualties", "kind": "casualty-count", "properties": {"injured": n % 17}},
+        {
+            "id": f"roadblock-{n % 5}",
+            "kind": "roadblock",
+            "geometry": reports.point(4.6 + (n % 7) / 100, 51.8),
+            "properties": {"status": "active" if n % 3 else "planned"},
+        },
+        incident=INCIDENT if n % 4 == 0 else f"{INCIDENT}-{writer.name}",
+        observed_at=observed.isoformat(),
+    )
 
 
 async def _write(writer: Writer) -> list[dict[str, Any]]:
@@ -184,8 +171,7 @@ async def test_seqs_are_gap_free_and_in_commit_order_under_concurrent_clients(
 @pytest.fixture
 def two_servers(database_url: str, start_server: StartServer) -> tuple[Server, Server]:
     """Two server processes on the same database."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several processes need PostgreSQL")
+    server_fixtures.several_need_postgres(database_url, 2)
     return start_server(), start_server()
 
 

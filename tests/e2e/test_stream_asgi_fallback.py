@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import orjson
@@ -14,38 +11,22 @@ import pytest
 import websockets
 
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e import processes
+from tests.support import reports
+from tests.support.server_fixtures import StartServer
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def plain_server(netcop_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+def plain_uvicorn(port: int) -> list[str]:
     """netcop's app under uvicorn's own sans-I/O WebSocket protocol, which has no netcop extension."""
-    port = processes.free_port()
-    log = (tmp_path / "uvicorn.log").open("w")
-    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port),
-               "--ws", "websockets-sansio", "--no-access-log"]  # fmt: skip
-    server = subprocess.Popen(command, env=netcop_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        asyncio.run(_wait_healthy(url))
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
+    return [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port),
+            "--ws", "websockets-sansio", "--no-access-log"]  # fmt: skip
 
 
-async def _wait_healthy(url: str) -> None:
-    async with httpx.AsyncClient(timeout=2) as client, asyncio.timeout(30):
-        while True:
-            try:
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
+@pytest.fixture
+def plain_server(start_server: StartServer) -> str:
+    """The URL of a plain uvicorn running netcop on the test database."""
+    return start_server(command=plain_uvicorn).url
 
 
 async def test_the_stream_works_without_the_fast_path(plain_server: str) -> None:
@@ -61,8 +42,8 @@ async def test_the_stream_works_without_the_fast_path(plain_server: str) -> None
         async with websockets.connect(ws_url, additional_headers=headers) as ws:
             snapshot = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
             assert snapshot["type"] == "snapshot"
-            body = {"id": "plain-1", "incident": "plain-asgi-incident", "observed_at": "2026-11-27T12:00:00+01:00",
-                    "objects": [{"id": "o-1", "kind": "unit", "properties": {"n": 1}}]}  # fmt: skip
+            body = reports.report("plain-1", {"id": "o-1", "kind": "unit", "properties": {"n": 1}},
+                                  incident="plain-asgi-incident")  # fmt: skip
             accepted = (await client.post("/api/v1/reports", json=body, headers=headers)).json()
             change = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
             assert (change["type"], change["seq"], [o["id"] for o in change["objects"]]) == (

@@ -10,50 +10,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.conftest import ADMIN
-from tests.e2e import streams
-from tests.e2e.conftest import SERVERS
-from tests.e2e.processes import Server
-from tests.e2e.streams import Json, Token, close_code, ids, next_message, point, post, report, snapshot, stream, unique
-
-pytestmark = pytest.mark.e2e
+from tests.support import streams
+from tests.support.processes import Server
+from tests.support.reports import fresh, point, unique
+from tests.support.streams import Json, Token, close_code, ids, next_message, post, snapshot, stream
 
 ALLOWED_ORIGIN = "https://coc.veiligheidsregio.example"
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.shared_servers(
+        allowed_origins=f"{ALLOWED_ORIGIN}, https://lcms.example", stream_heartbeat_seconds="1"
+    ),
+]
+
 BBOX = "4.60,51.70,4.70,51.90"
 INSIDE, INSIDE_TOO, OUTSIDE, FURTHER_OUT = point(4.65, 51.80), point(4.61, 51.71), point(5.10, 52.10), point(5.3, 52.3)
-
-
-@pytest.fixture(scope="module")
-def module_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from streams.shared_server(
-        database_url,
-        tmp_path_factory.mktemp("stream-basics"),
-        allowed_origins=f"{ALLOWED_ORIGIN}, https://lcms.example",
-        stream_heartbeat_seconds="1",
-    )
-
-
-@pytest.fixture(autouse=True)
-def empty_database() -> None:
-    """Overrides the emptying of the database: this module's server keeps running across its tests."""
-
-
-@pytest.fixture
-def server(module_server: Server, request: pytest.FixtureRequest) -> Server:
-    request.node.stash[SERVERS] = [module_server]  # its output goes into a failing test's report
-    return module_server
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with streams.http_client(server) as client:
-        yield client
 
 
 @pytest.fixture
@@ -85,8 +62,8 @@ async def test_snapshot_first_then_each_change_in_seq_order(
     current seq, then sends one change per report in increasing seq, equal to what ``GET /changes`` lists."""
     fire = await streams.issue(http, unique("fire"))
     ghor = await streams.issue(http, unique("ghor"))
-    await post(http, police, report(incident, roadblock("rb-1", "active")))
-    hidden = report(incident, roadblock("rb-secret", "planned"), visibility="restricted", audience=[ghor.organisation])
+    await post(http, police, fresh(incident, roadblock("rb-1", "active")))
+    hidden = fresh(incident, roadblock("rb-secret", "planned"), visibility="restricted", audience=[ghor.organisation])
     last = await post(http, fire, hidden)
     async with stream(server, police) as ws:
         snap = await snapshot(ws)
@@ -95,9 +72,9 @@ async def test_snapshot_first_then_each_change_in_seq_order(
         assert [o for o in snap["objects"] if o["incident"] == incident] == response.json()["objects"]
         assert [o["id"] for o in response.json()["objects"]] == ["rb-1"]
         bodies = [
-            report(incident, roadblock("rb-1", "lifted")),
-            report(incident, roadblock("rb-2", "active"), unit("fire-truck-1", OUTSIDE)),
-            report(incident, roadblock("rb-1", "active"), roadblock("rb-2", "lifted")),
+            fresh(incident, roadblock("rb-1", "lifted")),
+            fresh(incident, roadblock("rb-2", "active"), unit("fire-truck-1", OUTSIDE)),
+            fresh(incident, roadblock("rb-1", "active"), roadblock("rb-2", "lifted")),
         ]
         answers = [await post(http, police if n % 2 else fire, body) for n, body in enumerate(bodies)]
         received = [await next_message(ws, "change") for _ in answers]
@@ -129,7 +106,7 @@ async def test_browser_authenticates_with_a_first_message(
     async with stream(server) as ws:
         await ws.send(json.dumps({"type": "auth", "token": police.secret}))
         await snapshot(ws)
-        answer = await post(http, police, report(incident, roadblock("rb-1", "active")))
+        answer = await post(http, police, fresh(incident, roadblock("rb-1", "active")))
         assert (await next_message(ws, "change"))["seq"] == answer["seq"]
 
 
@@ -190,10 +167,10 @@ async def test_incident_filter_repeats(server: Server, http: httpx.AsyncClient, 
     """With ``incident`` given twice, the snapshot and the changes are about those two incidents only."""
     a, b, c = unique("flood-a"), unique("flood-b"), unique("flood-c")
     for incident in (a, b, c):
-        await post(http, police, report(incident, roadblock("rb-1", "active")))
+        await post(http, police, fresh(incident, roadblock("rb-1", "active")))
     async with stream(server, police, {"incident": [a, b]}) as ws:
         assert {o["incident"] for o in (await snapshot(ws))["objects"]} == {a, b}
-        answers = [await post(http, police, report(i, roadblock("rb-1", "lifted"))) for i in (a, c, b)]
+        answers = [await post(http, police, fresh(i, roadblock("rb-1", "lifted"))) for i in (a, c, b)]
         first, second = await next_message(ws, "change"), await next_message(ws, "change")
     assert (first["seq"], first["incident"]) == (answers[0]["seq"], a)
     assert (second["seq"], second["incident"]) == (answers[2]["seq"], b)
@@ -205,11 +182,11 @@ async def test_kind_filter_repeats(server: Server, http: httpx.AsyncClient, poli
     shelter = {"id": "shelter-1", "kind": "shelter", "geometry": INSIDE, "properties": {"beds": 40}}
     async with stream(server, police, {"incident": incident, "kind": ["roadblock", "shelter"]}) as ws:
         await snapshot(ws)
-        mixed = await post(http, police, report(incident, roadblock("rb-1", "active"), unit("u-1", INSIDE), shelter))
+        mixed = await post(http, police, fresh(incident, roadblock("rb-1", "active"), unit("u-1", INSIDE), shelter))
         change = await next_message(ws, "change")
         assert (change["seq"], ids(change)) == (mixed["seq"], ["rb-1", "shelter-1"])
-        await post(http, police, report(incident, unit("u-1", OUTSIDE)))
-        wanted = await post(http, police, report(incident, roadblock("rb-1", "lifted")))
+        await post(http, police, fresh(incident, unit("u-1", OUTSIDE)))
+        wanted = await post(http, police, fresh(incident, roadblock("rb-1", "lifted")))
         assert (await next_message(ws, "change"))["seq"] == wanted["seq"]
 
 
@@ -218,18 +195,18 @@ async def test_an_object_entering_and_leaving_the_bbox_is_told_once_each(
 ) -> None:
     """With a ``bbox``, an object outside is not sent; moving in, it is sent; moving out, it is sent once more
     with its new state (outside), and then no more while it stays outside."""
-    outside_first = await post(http, police, report(incident, unit("u-1", OUTSIDE)))
+    outside_first = await post(http, police, fresh(incident, unit("u-1", OUTSIDE)))
     async with stream(server, police, {"incident": incident, "bbox": BBOX}) as ws:
         snap = await snapshot(ws)
         assert (snap["seq"], snap["objects"]) == (outside_first["seq"], [])
-        await post(http, police, report(incident, unit("u-1", FURTHER_OUT)))
+        await post(http, police, fresh(incident, unit("u-1", FURTHER_OUT)))
         moves = [INSIDE, INSIDE_TOO, OUTSIDE]
-        answers = [await post(http, police, report(incident, unit("u-1", where))) for where in moves]
+        answers = [await post(http, police, fresh(incident, unit("u-1", where))) for where in moves]
         told = [await next_message(ws, "change") for _ in moves]
         assert [c["seq"] for c in told] == [a["seq"] for a in answers]
         assert [c["objects"][0]["geometry"] for c in told] == moves
-        await post(http, police, report(incident, unit("u-1", FURTHER_OUT)))
-        other = await post(http, police, report(incident, unit("u-2", INSIDE)))
+        await post(http, police, fresh(incident, unit("u-1", FURTHER_OUT)))
+        other = await post(http, police, fresh(incident, unit("u-2", INSIDE)))
         change = await next_message(ws, "change")
         assert (change["seq"], ids(change)) == (other["seq"], ["u-2"]), "u-1 was told again after it had left"
 
@@ -239,14 +216,14 @@ async def test_an_object_removed_in_the_bbox_is_told_once_more(
 ) -> None:
     """An object in the ``bbox`` (known from the snapshot) that is removed is sent once more, removed, and not
     again after that."""
-    await post(http, police, report(incident, roadblock("rb-1", "active")))
+    await post(http, police, fresh(incident, roadblock("rb-1", "active")))
     async with stream(server, police, {"incident": incident, "bbox": BBOX}) as ws:
         assert ids(await snapshot(ws)) == ["rb-1"]
-        removal = await post(http, police, report(incident, {"id": "rb-1", "removed": True}))
+        removal = await post(http, police, fresh(incident, {"id": "rb-1", "removed": True}))
         change = await next_message(ws, "change")
         assert (change["seq"], ids(change), change["objects"][0]["removed"]) == (removal["seq"], ["rb-1"], True)
-        await post(http, police, report(incident, {"id": "rb-1", "properties": {"status": "gone"}}))
-        other = await post(http, police, report(incident, roadblock("rb-2", "active")))
+        await post(http, police, fresh(incident, {"id": "rb-1", "properties": {"status": "gone"}}))
+        other = await post(http, police, fresh(incident, roadblock("rb-2", "active")))
         change = await next_message(ws, "change")
         assert (change["seq"], ids(change)) == (other["seq"], ["rb-2"]), "rb-1 was told again after its removal"
 
@@ -258,7 +235,7 @@ async def test_heartbeat_carries_the_latest_seq_processed_for_a_filtered_client(
     interval, here 1 s) whose seq is at least that change's, so that it can move its resume point."""
     async with stream(server, police, {"incident": incident}) as ws:
         await snapshot(ws)
-        excluded = await post(http, police, report(unique("elsewhere"), roadblock("rb-1", "active")))
+        excluded = await post(http, police, fresh(unique("elsewhere"), roadblock("rb-1", "active")))
         async with asyncio.timeout(streams.WAIT):
             while (message := await next_message(ws))["type"] == "heartbeat" and message["seq"] < excluded["seq"]:
                 pass
@@ -280,7 +257,7 @@ async def test_revoking_a_token_closes_its_streams_with_4001(
         assert response.status_code == 204, response.text
         assert await close_code(by_header) == 4001
         assert await close_code(by_message) == 4001
-        answer = await post(http, kept, report(incident, roadblock("rb-1", "active")))
+        answer = await post(http, kept, fresh(incident, roadblock("rb-1", "active")))
         assert (await next_message(other, "change"))["seq"] == answer["seq"]
     with pytest.raises(InvalidStatus) as refused:
         async with stream(server, revoked):
@@ -299,7 +276,7 @@ async def test_a_flooding_client_is_closed_with_1008_and_others_are_unaffected(
             for n in range(200):
                 await flooder.send(json.dumps({"type": "ping", "n": n}))
         assert await close_code(flooder) == 1008
-        answer = await post(http, police, report(incident, roadblock("rb-1", "active")))
+        answer = await post(http, police, fresh(incident, roadblock("rb-1", "active")))
         assert (await next_message(bystander, "change"))["seq"] == answer["seq"]
 
 
@@ -313,7 +290,7 @@ async def test_an_oversized_client_frame_is_closed_with_1009_and_others_are_unaf
         with contextlib.suppress(ConnectionClosed):
             await sender.send("x" * (64 * 1024 + 1))
         assert await close_code(sender) == 1009
-        answer = await post(http, police, report(incident, roadblock("rb-1", "active")))
+        answer = await post(http, police, fresh(incident, roadblock("rb-1", "active")))
         assert (await next_message(bystander, "change"))["seq"] == answer["seq"]
     async with stream(server, police) as newcomer:
         await snapshot(newcomer)
@@ -327,8 +304,8 @@ async def test_exercises_are_never_mixed_into_the_real_stream(
     its changes or its catch-up; ``exercise=true`` carries only exercises; naming an exercise incident gives it."""
     drill = unique("drill")
     real_id, drill_id = unique("real"), unique("drill-obj")
-    await post(http, police, report(incident, roadblock(real_id, "open")))
-    start = await post(http, police, report(drill, roadblock(drill_id, "open"), incident_info={"exercise": True}))
+    await post(http, police, fresh(incident, roadblock(real_id, "open")))
+    start = await post(http, police, fresh(drill, roadblock(drill_id, "open"), incident_info={"exercise": True}))
     async with (
         stream(server, police) as real,
         stream(server, police, {"exercise": "true"}) as drills,
@@ -340,8 +317,8 @@ async def test_exercises_are_never_mixed_into_the_real_stream(
         assert drill_id in ids(drill_snapshot)
         assert real_id not in ids(drill_snapshot)
         assert ids(named_snapshot) == [drill_id]
-        await post(http, police, report(drill, roadblock(drill_id, "closed")))
-        await post(http, police, report(incident, roadblock(real_id, "closed")))
+        await post(http, police, fresh(drill, roadblock(drill_id, "closed")))
+        await post(http, police, fresh(incident, roadblock(real_id, "closed")))
         assert ids(await next_message(real, "change")) == [real_id]
         assert ids(await next_message(drills, "change")) == [drill_id]
         assert ids(await next_message(named, "change")) == [drill_id]

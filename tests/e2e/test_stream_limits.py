@@ -10,7 +10,7 @@ import pytest
 import websockets
 
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e import processes
+from tests.support import processes
 
 pytestmark = pytest.mark.e2e
 

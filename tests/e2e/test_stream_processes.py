@@ -8,7 +8,7 @@ The module's tests share the two servers and their database; each uses names of 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -16,31 +16,18 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from tests.conftest import ADMIN
-from tests.e2e import streams
-from tests.e2e.conftest import SERVERS
-from tests.e2e.processes import Server
-from tests.e2e.streams import Json, Token, close_code, next_message, post, report, snapshot, unique
+from tests.support import streams
+from tests.support.processes import Server
+from tests.support.reports import fresh, unique
+from tests.support.streams import Json, Token, close_code, next_message, post, snapshot
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def servers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
-    """Two server processes on the same database."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("several processes need PostgreSQL")
-    yield from streams.shared_servers(database_url, tmp_path_factory.mktemp("stream-processes"), 2)
-
-
-@pytest.fixture(autouse=True)
-def empty_database() -> None:
-    """Overrides the emptying of the database: this module's servers keep running across its tests."""
+pytestmark = [pytest.mark.e2e, pytest.mark.shared_servers(count=2)]
 
 
 @pytest.fixture
-def two(servers: list[Server], request: pytest.FixtureRequest) -> tuple[Server, Server]:
-    request.node.stash[SERVERS] = servers  # their output goes into a failing test's report
-    return servers[0], servers[1]
+def two(shared_servers: list[Server]) -> tuple[Server, Server]:
+    """Two server processes on the same database."""
+    return shared_servers[0], shared_servers[1]
 
 
 @pytest.fixture
@@ -57,7 +44,7 @@ def marker(n: int) -> Json:
 
 async def write(http: httpx.AsyncClient, token: Token, incident: str, first: int, count: int) -> list[int]:
     """Posts ``count`` reports one after the other; their seqs."""
-    return [(await post(http, token, report(incident, marker(n))))["seq"] for n in range(first, first + count)]
+    return [(await post(http, token, fresh(incident, marker(n))))["seq"] for n in range(first, first + count)]
 
 
 async def changes(ws: ClientConnection, count: int) -> list[Json]:
@@ -92,7 +79,7 @@ async def test_a_subscriber_of_one_process_gets_the_reports_accepted_by_the_othe
     async with streams.stream(two[0], police) as on_a:
         await snapshot(on_a)
         for n in range(10):
-            answer = await post(http[1], police, report(incident, marker(n)))
+            answer = await post(http[1], police, fresh(incident, marker(n)))
             assert (await next_message(on_a, "change"))["seq"] == answer["seq"]
 
 
@@ -120,7 +107,7 @@ async def test_changes_reach_the_other_process_while_its_listener_reconnects(
         assert await terminate_listeners(database_url) >= 2
         answered = await write(http[1], police, incident, 0, 5)
         assert [c["seq"] for c in await changes(on_a, 5)] == answered
-        later = await post(http[1], police, report(incident, marker(5)))
+        later = await post(http[1], police, fresh(incident, marker(5)))
         assert (await next_message(on_a, "change"))["seq"] == later["seq"]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -28,40 +28,16 @@ from hypothesis.stateful import (
 )
 from websockets.asyncio.client import ClientConnection
 
-from tests.e2e import streams
-from tests.e2e.conftest import SERVERS
-from tests.e2e.processes import Server
-from tests.e2e.streams import Json, Token, ids, next_message, point, post, report, snapshot, stream, unique
+from tests.support import streams
+from tests.support.processes import Server
+from tests.support.reports import fresh, point, unique
+from tests.support.streams import Json, Token, ids, next_message, post, snapshot, stream
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.shared_servers(stream_heartbeat_seconds="1")]
 
 T = TypeVar("T")
 ORGANISATIONS = ("police", "fire", "ghor")
 OBJECTS = {"m-1": "marker", "m-2": "marker", "u-1": "unit"}  # an object's kind never changes here
-
-
-@pytest.fixture(scope="module")
-def module_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from streams.shared_server(
-        database_url, tmp_path_factory.mktemp("stream-resume"), stream_heartbeat_seconds="1"
-    )
-
-
-@pytest.fixture(autouse=True)
-def empty_database() -> None:
-    """Overrides the emptying of the database: this module's server keeps running across its tests."""
-
-
-@pytest.fixture
-def server(module_server: Server, request: pytest.FixtureRequest) -> Server:
-    request.node.stash[SERVERS] = [module_server]  # its output goes into a failing test's report
-    return module_server
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with streams.http_client(server) as client:
-        yield client
 
 
 def restricted_to(*audience: Token) -> Json:
@@ -79,18 +55,18 @@ async def test_resume_gets_exactly_the_missed_changes_in_order(server: Server, h
     incident = unique("flood")
     async with stream(server, police) as ws:
         await snapshot(ws)
-        seen = await post(http, police, report(incident, marker("m-1", 1)))
+        seen = await post(http, police, fresh(incident, marker("m-1", 1)))
         resume_at = (await next_message(ws, "change"))["seq"]
     assert resume_at == seen["seq"]
     missed = [
-        await post(http, ghor, report(incident, marker("m-1", 2))),
-        await post(http, ghor, report(incident, marker("m-2", 3), **restricted_to(ghor))),
-        await post(http, police, report(unique("other"), marker("u-1", 4))),
-        await post(http, ghor, report(incident, marker("m-2", 5), marker("u-1", 6))),
+        await post(http, ghor, fresh(incident, marker("m-1", 2))),
+        await post(http, ghor, fresh(incident, marker("m-2", 3), **restricted_to(ghor))),
+        await post(http, police, fresh(unique("other"), marker("u-1", 4))),
+        await post(http, ghor, fresh(incident, marker("m-2", 5), marker("u-1", 6))),
     ]
     async with stream(server, police, {"after_seq": resume_at}) as ws:
         caught_up = [await next_message(ws, "change") for _ in range(3)]
-        live = await post(http, ghor, report(incident, marker("m-1", 7)))
+        live = await post(http, ghor, fresh(incident, marker("m-1", 7)))
         assert (await next_message(ws, "change"))["seq"] == live["seq"]
     assert [c["seq"] for c in caught_up] == [missed[0]["seq"], missed[2]["seq"], missed[3]["seq"]]
     expected = await streams.changes(http, police, resume_at)
@@ -102,11 +78,11 @@ async def test_after_seq_in_the_future_gets_a_resync_snapshot(server: Server, ht
     ``"reason": "resync"`` and the log's current seq, and the stream goes on from there."""
     police = await streams.issue(http, unique("police"))
     incident = unique("flood")
-    last = await post(http, police, report(incident, marker("m-1", 1)))
+    last = await post(http, police, fresh(incident, marker("m-1", 1)))
     async with stream(server, police, {"after_seq": last["seq"] + 1000, "incident": incident}) as ws:
         resync = await next_message(ws, "snapshot")
         assert (resync["reason"], resync["seq"], ids(resync)) == ("resync", last["seq"], ["m-1"])
-        live = await post(http, police, report(incident, marker("m-1", 2)))
+        live = await post(http, police, fresh(incident, marker("m-1", 2)))
         assert (await next_message(ws, "change"))["seq"] == live["seq"]
 
 
@@ -117,12 +93,12 @@ async def test_an_object_that_left_the_bbox_while_away_is_told_on_resume(
     new state) when the client resumes with ``after_seq``, so that it can drop it."""
     police = await streams.issue(http, unique("police"))
     incident = unique("flood")
-    await post(http, police, report(incident, {"id": "u-1", "kind": "unit", "geometry": point(4.65, 51.80)}))
+    await post(http, police, fresh(incident, {"id": "u-1", "kind": "unit", "geometry": point(4.65, 51.80)}))
     params: streams.Params = {"incident": incident, "bbox": "4.60,51.70,4.70,51.90"}
     async with stream(server, police, params) as ws:
         resume_at = (await snapshot(ws))["seq"]
-    moved = await post(http, police, report(incident, {"id": "u-1", "geometry": point(5.10, 52.10)}))
-    await post(http, police, report(incident, {"id": "u-2", "kind": "unit", "geometry": point(4.65, 51.80)}))
+    moved = await post(http, police, fresh(incident, {"id": "u-1", "geometry": point(5.10, 52.10)}))
+    await post(http, police, fresh(incident, {"id": "u-2", "kind": "unit", "geometry": point(4.65, 51.80)}))
     async with stream(server, police, {**params, "after_seq": resume_at}) as ws:
         change = await next_message(ws, "change")
     assert (change["seq"], ids(change)) == (moved["seq"], ["u-1"])
@@ -183,7 +159,7 @@ class StreamModel(RuleBasedStateMachine):
     def publish(self, sender: str, audience: list[str] | None, touched: list[str]) -> None:
         tokens = self.world.tokens
         visibility = {} if audience is None else restricted_to(*(tokens[o] for o in audience))
-        body = report(self.incident, *(marker(o, next(_values)) for o in touched), **visibility)
+        body = fresh(self.incident, *(marker(o, next(_values)) for o in touched), **visibility)
         answer = self.world.run(post(self.world.http, tokens[sender], body))
         sees = audience is None or self.viewer in audience or self.viewer == sender
         if sees and any(self._wants(o) for o in touched):

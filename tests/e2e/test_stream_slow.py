@@ -19,9 +19,10 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.e2e import streams
-from tests.e2e.processes import Server
-from tests.e2e.streams import Json, Token, close_code, next_message, post, report, snapshot, unique
+from tests.support import streams
+from tests.support.processes import Server
+from tests.support.reports import fresh, unique
+from tests.support.streams import Json, Token, close_code, next_message, post, snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -73,7 +74,7 @@ def big_report(incident: str, n: int) -> Json:
         {"id": f"obj-{i}", "kind": "marker", "properties": {"n": n, "filler": FILLER}}
         for i in range(OBJECTS_PER_REPORT)
     )
-    return report(incident, *objects)
+    return fresh(incident, *objects)
 
 
 async def post_big_reports(http: httpx.AsyncClient, token: Token, incident: str, reader: ClientConnection) -> list[int]:
@@ -126,8 +127,8 @@ async def test_a_change_larger_than_the_buffer_reaches_every_reading_client(serv
             for ws in clients:
                 await snapshot(ws)
             objects = [{"id": f"big-{i}", "kind": "marker", "properties": {"filler": FILLER}} for i in range(20)]
-            big = await post(http, police, report(incident, *objects))
-            small = await post(http, police, report(incident, {"id": "small", "kind": "marker"}))
+            big = await post(http, police, fresh(incident, *objects))
+            small = await post(http, police, fresh(incident, {"id": "small", "kind": "marker"}))
             for ws in clients:
                 first = await next_message(ws, "change")
                 assert (first["seq"], len(first["objects"])) == (big["seq"], 20)

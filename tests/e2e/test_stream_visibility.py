@@ -7,45 +7,21 @@ an incident of its own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from tests.e2e import streams
-from tests.e2e.conftest import SERVERS
-from tests.e2e.processes import Server
-from tests.e2e.streams import Json, Token, next_message, post, report, snapshot, unique
+from tests.support import streams
+from tests.support.processes import Server
+from tests.support.reports import fresh, unique
+from tests.support.streams import Json, Token, next_message, post, snapshot
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.shared_servers(stream_heartbeat_seconds="1")]
 
 ORGANISATIONS = ("police", "ghor", "fire", "municipality")
-
-
-@pytest.fixture(scope="module")
-def module_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from streams.shared_server(
-        database_url, tmp_path_factory.mktemp("stream-visibility"), stream_heartbeat_seconds="1"
-    )
-
-
-@pytest.fixture(autouse=True)
-def empty_database() -> None:
-    """Overrides the emptying of the database: this module's server keeps running across its tests."""
-
-
-@pytest.fixture
-def server(module_server: Server, request: pytest.FixtureRequest) -> Server:
-    request.node.stash[SERVERS] = [module_server]  # its output goes into a failing test's report
-    return module_server
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with streams.http_client(server) as client:
-        yield client
 
 
 @pytest.fixture
@@ -99,8 +75,8 @@ async def test_a_restricted_report_reaches_its_audience_and_sender_only(
     """A police report restricted to an audience reaches the streams of police and of that audience; the others
     receive nothing of it: their next change is the following partners report."""
     secret = {"id": "casualties", "kind": "casualty-count", "properties": {"injured": 12}}
-    restricted = await post(http, tokens["police"], report(incident, secret, **restricted_to(tokens, *audience)))
-    public = await post(http, tokens["fire"], report(incident, {"id": "cordon", "kind": "cordon"}))
+    restricted = await post(http, tokens["police"], fresh(incident, secret, **restricted_to(tokens, *audience)))
+    public = await post(http, tokens["fire"], fresh(incident, {"id": "cordon", "kind": "cordon"}))
     for name, ws in streams_of.items():
         if name == "police" or name in audience:
             change = await next_change(ws)
@@ -117,7 +93,7 @@ async def test_a_partners_or_public_report_reaches_every_organisation(
     visibility: str,
 ) -> None:
     """A ``partners`` or ``public`` report reaches every organisation's stream, with the same object states."""
-    body = report(incident, {"id": "roadblock-1", "kind": "roadblock", "properties": {"status": "active"}})
+    body = fresh(incident, {"id": "roadblock-1", "kind": "roadblock", "properties": {"status": "active"}})
     answer = await post(http, tokens["municipality"], {**body, "visibility": visibility})
     received = [await next_change(ws) for ws in streams_of.values()]
     assert [c["seq"] for c in received] == [answer["seq"]] * len(ORGANISATIONS)
@@ -131,10 +107,10 @@ async def test_each_viewer_gets_the_state_it_may_see_of_an_object_with_restricte
     GHOR receive the full state, fire and the municipality the partners-only state, each as REST shows it to
     them, also after a later partners update."""
     shelter = {"id": "shelter-1", "kind": "shelter", "properties": {"beds": 40}}
-    opened = await post(http, tokens["fire"], report(incident, shelter))
+    opened = await post(http, tokens["fire"], fresh(incident, shelter))
     casualties = {"id": "shelter-1", "properties": {"casualties": 3}}
-    await post(http, tokens["police"], report(incident, casualties, **restricted_to(tokens, "ghor")))
-    update = await post(http, tokens["fire"], report(incident, {"id": "shelter-1", "properties": {"beds": 35}}))
+    await post(http, tokens["police"], fresh(incident, casualties, **restricted_to(tokens, "ghor")))
+    update = await post(http, tokens["fire"], fresh(incident, {"id": "shelter-1", "properties": {"beds": 35}}))
     full = {"police", "ghor"}
     for name, ws in streams_of.items():
         states = [(await next_change(ws))["objects"][0] for _ in range(3 if name in full else 2)]
@@ -155,11 +131,11 @@ async def test_each_viewers_snapshot_is_its_rest_picture(
     restricted objects and assertions only for the audience and the sender."""
     restricted = restricted_to(tokens, "ghor")
     shelter = {"id": "shelter-1", "kind": "shelter", "properties": {"beds": 40}}
-    await post(http, tokens["fire"], report(incident, shelter))
+    await post(http, tokens["fire"], fresh(incident, shelter))
     await post(
-        http, tokens["police"], report(incident, {"id": "shelter-1", "properties": {"injured": 3}}, **restricted)
+        http, tokens["police"], fresh(incident, {"id": "shelter-1", "properties": {"injured": 3}}, **restricted)
     )
-    await post(http, tokens["police"], report(incident, {"id": "casualties", "kind": "casualty-count"}, **restricted))
+    await post(http, tokens["police"], fresh(incident, {"id": "casualties", "kind": "casualty-count"}, **restricted))
     for name, token in tokens.items():
         async with streams.stream(server, token, {"incident": incident}) as ws:
             objects = (await snapshot(ws))["objects"]

@@ -1,5 +1,6 @@
-"""What the reliability tests share: a private PostgreSQL cluster they may crash, a load of reports, readers of
-the logs, and a raw stream subscriber that records every change it is sent.
+"""What the reliability tests share: a private PostgreSQL cluster they may crash, a load of reports (bodies from
+``tests/support/reports.py``), readers of the logs, and a raw stream subscriber that records every change it is
+sent.
 
 The private cluster keeps the shared one (127.0.0.1:5432, used by other test runs at the same time) out of
 harm's way: only a cluster this session initialised, on its own port and socket directory, is ever stopped or
@@ -30,8 +31,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from tests.conftest import ADMIN
-from tests.e2e import processes
+from tests.support import processes
 
 PG_BIN = Path(os.environ.get("NETCOP_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
@@ -130,23 +130,7 @@ class PrivatePostgres:
             raise RuntimeError(f"{command[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
 
-# --- reports and answers -------------------------------------------------------------------------------------
-
-
-def report_body(report_id: str, n: int, incident: str = "reliability") -> dict[str, Any]:
-    """Report number n: an object of its own (so that every report is a change for every partner) and an object
-    that many reports share (so that the merge has something to decide)."""
-    return {
-        "id": report_id,
-        "incident": incident,
-        "observed_at": f"2026-01-01T{(n // 3600) % 24:02d}:{(n // 60) % 60:02d}:{n % 60:02d}+00:00",
-        "objects": [
-            {"id": f"own-{report_id}", "kind": "marker", "properties": {"n": n}},
-            {"id": f"shared-{n % 7}", "kind": "roadblock",
-             "geometry": {"type": "Point", "coordinates": [4.6 + (n % 11) / 100, 51.8]},
-             "properties": {"status": "active" if n % 3 else "planned", "note": f"seen by {n % 5}"}},
-        ],
-    }  # fmt: skip
+# --- answers -----------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,18 +184,6 @@ async def post_all(
 
         await asyncio.gather(*(one(body) for body in bodies))
     return answers
-
-
-async def issue_token(client: httpx.AsyncClient, organisation: str, roles: Sequence[str]) -> dict[str, str]:
-    """Registers the organisation (if new) and returns the headers of a fresh token for it."""
-    body = {"id": organisation, "name": organisation.title(), "discipline": "other", "country": "NL"}
-    response = await client.post("/api/v1/organisations", json=body, headers=ADMIN)
-    assert response.status_code in (201, 409), response.text
-    response = await client.post(
-        f"/api/v1/organisations/{organisation}/tokens", json={"roles": list(roles)}, headers=ADMIN
-    )
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 async def list_reports(url: str, headers: dict[str, str]) -> list[dict[str, Any]]:

@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import StartServer
-from tests.e2e.processes import Server
 from tests.reliability import harness
+from tests.support import reports, server_fixtures, streams
+from tests.support.processes import Server
+from tests.support.server_fixtures import StartServer
 
 pytestmark = pytest.mark.e2e
 
@@ -31,8 +32,7 @@ VIEWER = "vr-rel"
 @pytest.fixture(params=[1, 2], ids=["one-process", "two-processes"])
 def servers(request: pytest.FixtureRequest, database_url: str, start_server: StartServer) -> list[Server]:
     """One server, or two server processes on the same database (PostgreSQL only)."""
-    if request.param == 2 and not database_url.startswith("postgresql"):
-        pytest.skip("several processes need PostgreSQL")
+    server_fixtures.several_need_postgres(database_url, request.param)
     return [start_server() for _ in range(request.param)]
 
 
@@ -41,8 +41,8 @@ async def test_fifty_identical_retries_at_once_store_one_report(servers: list[Se
     with the same answer, and the log holds that report once."""
     async with asyncio.timeout(TEST_DEADLINE):
         async with httpx.AsyncClient(base_url=servers[0].url, timeout=harness.HTTP_TIMEOUT) as client:
-            headers = await harness.issue_token(client, WRITING_ORGANISATIONS[0], ["report", "read"])
-        body = harness.report_body("retried-once", 1)
+            headers = (await streams.issue(client, WRITING_ORGANISATIONS[0], ["report", "read"])).headers
+        body = reports.numbered("retried-once", 1)
         clients = [_client(s, RETRIES) for s in servers]
         try:
             answers = await asyncio.gather(
@@ -96,8 +96,8 @@ def _client(server: Server, connections: int) -> httpx.AsyncClient:
 async def _tokens(url: str) -> tuple[list[dict[str, str]], dict[str, str]]:
     """Report tokens of the writing organisations, and a read token of the viewer."""
     async with httpx.AsyncClient(base_url=url, timeout=harness.HTTP_TIMEOUT) as client:
-        writers = [await harness.issue_token(client, org, ["report"]) for org in WRITING_ORGANISATIONS]
-        viewer = await harness.issue_token(client, VIEWER, ["read"])
+        writers = [(await streams.issue(client, org, ["report"])).headers for org in WRITING_ORGANISATIONS]
+        viewer = (await streams.issue(client, VIEWER, ["read"])).headers
     return writers, viewer
 
 
@@ -128,7 +128,7 @@ async def _write(
 
 def _body(writer: int, n: int) -> dict[str, Any]:
     restricted = n % 4 == 3
-    body = harness.report_body(f"w{writer}-{n}" + ("-restricted" if restricted else ""), writer * 100 + n)
+    body = reports.numbered(f"w{writer}-{n}" + ("-restricted" if restricted else ""), writer * 100 + n)
     if restricted:
         body |= {"visibility": "restricted", "audience": []}
     return body

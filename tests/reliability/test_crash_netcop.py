@@ -10,9 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.processes import Env
 from tests.reliability import harness
-from tests.reliability.conftest import Launch
+from tests.support import reports, streams
+from tests.support.processes import Env
+from tests.support.server_fixtures import StartServer
 
 pytestmark = pytest.mark.e2e
 
@@ -23,26 +24,26 @@ ORGANISATION = "crash-netcop"
 
 
 async def test_a_killed_server_loses_no_acknowledged_report_and_stores_none_twice(
-    fresh_env: Env, launch: Launch, tmp_path: Path
+    fresh_env: Env, start_server: StartServer, tmp_path: Path
 ) -> None:
     """After kill -9 during 1,200 concurrent POSTs and a restart, every report that got a 201 is stored once under
     the seq it was answered with, the log is gap-free, a retry of every report is 200 when it was stored and 201
     when not (never 409), and the stored picture agrees with the log."""
     async with asyncio.timeout(TEST_DEADLINE):
-        server = await asyncio.to_thread(launch, fresh_env)
+        server = await asyncio.to_thread(start_server, fresh_env)
         async with httpx.AsyncClient(base_url=server.url, timeout=harness.HTTP_TIMEOUT) as client:
-            headers = await harness.issue_token(client, ORGANISATION, ["report", "read"])
-        bodies = [harness.report_body(f"crash-{n:04d}", n) for n in range(REPORTS)]
+            headers = (await streams.issue(client, ORGANISATION, ["report", "read"])).headers
+        bodies = [reports.numbered(f"crash-{n:04d}", n) for n in range(REPORTS)]
 
         def kill_at(count: int) -> None:
             if count == KILL_AFTER:
-                server.process.kill()
+                server.kill()
 
         first = await harness.post_all(server.url, headers, bodies, on_answer=kill_at)
         acknowledged = _acknowledged(first)
         assert await asyncio.to_thread(server.process.wait, 10) == -9
 
-        restarted = await asyncio.to_thread(launch, fresh_env)
+        restarted = await asyncio.to_thread(start_server, fresh_env)
         stored = await harness.list_reports(restarted.url, headers)
         harness.assert_log_holds(stored, acknowledged)
 

@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.processes import Env
 from tests.reliability import harness
-from tests.reliability.conftest import Launch
+from tests.support import reports, streams
+from tests.support.processes import Env
+from tests.support.server_fixtures import StartServer
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +43,7 @@ class Outage:
 
 
 async def test_a_database_crash_loses_no_acknowledged_report_and_the_service_recovers_by_itself(
-    postgres: harness.PrivatePostgres, private_env: Env, launch: Launch, tmp_path: Path
+    postgres: harness.PrivatePostgres, private_env: Env, start_server: StartServer, tmp_path: Path
 ) -> None:
     """PostgreSQL crashed after 300 of 1,200 concurrent POSTs were answered: every POST is answered 201 or 503
     (none 500, no connection dropped); a POST, /readyz and a stream handshake probed one at a time during the
@@ -51,10 +52,10 @@ async def test_a_database_crash_loses_no_acknowledged_report_and_the_service_rec
     its seq, the log is gap-free, a retry of every report is 200 when it was stored and 201 when not (never 409),
     and the stored picture agrees with the log."""
     async with asyncio.timeout(TEST_DEADLINE):
-        server = await asyncio.to_thread(launch, private_env)
+        server = await asyncio.to_thread(start_server, private_env)
         async with httpx.AsyncClient(base_url=server.url, timeout=harness.HTTP_TIMEOUT) as client:
-            headers = await harness.issue_token(client, ORGANISATION, ["report", "read"])
-            bodies = [harness.report_body(f"crash-pg-{n:04d}", n) for n in range(REPORTS)]
+            headers = (await streams.issue(client, ORGANISATION, ["report", "read"])).headers
+            bodies = [reports.numbered(f"crash-pg-{n:04d}", n) for n in range(REPORTS)]
             first, outage = await _post_and_crash(postgres, server.url, headers, bodies)
             _assert_outage_answers(first, outage)
 
@@ -92,7 +93,7 @@ async def _post_and_crash(
         await crashed.wait()
         async with httpx.AsyncClient(base_url=url, timeout=harness.HTTP_TIMEOUT) as client:
             while not burst_done.is_set() or len(outage.posts) < 3:
-                body = harness.report_body(f"probe-{len(outage.posts)}", 0)
+                body = reports.numbered(f"probe-{len(outage.posts)}", 0)
                 outage.posts.append(await harness.post_report(client, headers, body))
                 started = time.monotonic()
                 status = (await client.get("/readyz")).status_code

@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.processes import Env, Server
 from tests.reliability import harness
-from tests.reliability.conftest import Launch
+from tests.support import reports, streams
+from tests.support.processes import Env, Server
+from tests.support.server_fixtures import StartServer
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +29,7 @@ AFTER_RECOVERY_REPORTS = 20
 TEST_DEADLINE = 120.0
 ORGANISATION = "outage"
 # Tokens stay cached through the outage, so that the POSTs reach the writer and the streams reach their first
-# read (with the default 1 s they would fail at authentication, which test_crash_postgres covers).
+# read (with the default 5 s they would fail at authentication, which test_crash_postgres covers).
 TOKEN_CACHE = 60
 
 
@@ -45,7 +46,7 @@ class Load:
         async with httpx.AsyncClient(base_url=self.url, timeout=harness.HTTP_TIMEOUT) as client:
             while not self.stop.is_set():
                 n = len(self.answers)
-                self.answers.append(await harness.post_report(client, self.headers, harness.report_body(f"l-{n}", n)))
+                self.answers.append(await harness.post_report(client, self.headers, reports.numbered(f"l-{n}", n)))
                 await asyncio.sleep(max(0.0, self.answers[-1].started + LOAD_INTERVAL - time.monotonic()))
 
     def accepted_since(self, moment: float) -> list[harness.Answer]:
@@ -63,7 +64,7 @@ class Window:
 
 
 async def test_a_ten_second_database_outage_fails_fast_and_heals_by_itself(
-    postgres: harness.PrivatePostgres, private_env: Env, launch: Launch, tmp_path: Path
+    postgres: harness.PrivatePostgres, private_env: Env, start_server: StartServer, tmp_path: Path
 ) -> None:
     """While PostgreSQL is stopped for 10 s under a report every 20 ms, every POST is answered 503 (none 500,
     none after more than 6 s), /readyz answers 503 and a new stream is refused (503, or 1013 "try again later"
@@ -71,9 +72,9 @@ async def test_a_ten_second_database_outage_fails_fast_and_heals_by_itself(
     started again, /readyz turns 200 and POSTs get 201 again without a restart of netcop, and the subscriber
     that was connected throughout has been sent every change of the log exactly once, in order."""
     async with asyncio.timeout(TEST_DEADLINE):
-        server = await asyncio.to_thread(launch, private_env | {"NETCOP_TOKEN_CACHE_SECONDS": str(TOKEN_CACHE)})
+        server = await asyncio.to_thread(start_server, private_env | {"NETCOP_TOKEN_CACHE_SECONDS": str(TOKEN_CACHE)})
         async with httpx.AsyncClient(base_url=server.url, timeout=harness.HTTP_TIMEOUT) as client:
-            headers = await harness.issue_token(client, ORGANISATION, ["report", "read"])
+            headers = (await streams.issue(client, ORGANISATION, ["report", "read"])).headers
         record = harness.StreamRecord()
         subscriber = asyncio.create_task(harness.subscribe(server.url, headers, record))
         load = Load(server.url, headers)

@@ -23,12 +23,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e import streams
-from tests.e2e.conftest import SERVERS
-from tests.e2e.processes import Server
-from tests.e2e.streams import WAIT, Token, next_message, post, report, snapshot, stream, unique
+from tests.support import streams
+from tests.support.processes import Server
+from tests.support.reports import fresh, unique
+from tests.support.streams import WAIT, Token, next_message, post, snapshot, stream
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.shared_servers()]
 
 # Close codes (RFC 6455 section 7.4.1) and opcodes (section 5.2).
 PROTOCOL_ERROR, POLICY_VIOLATION, INVALID_DATA, TOO_BIG = 1002, 1008, 1007, 1009
@@ -38,33 +38,16 @@ FIN, RSV1, RSV2, RSV3 = 0x80, 0x40, 0x20, 0x10
 MAX_FRAME = 64 * 1024  # the server's ws_max_message_bytes
 
 
-@pytest.fixture(scope="module")
-def module_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from streams.shared_server(database_url, tmp_path_factory.mktemp("websocket-abuse"))
-
-
-@pytest.fixture(autouse=True)
-def empty_database() -> None:
-    """Overrides the emptying of the database: this module's server keeps running across its tests."""
-
-
 @pytest.fixture
-def server(module_server: Server, request: pytest.FixtureRequest) -> Iterator[Server]:
+def server(server: Server) -> Iterator[Server]:
     """The shared server; a test fails when the server logged a traceback while it ran."""
-    request.node.stash[SERVERS] = [module_server]  # its output goes into a failing test's report
-    logged = module_server.log_path.stat().st_size
-    yield module_server
-    with module_server.log_path.open("rb") as log:
+    logged = server.log_path.stat().st_size
+    yield server
+    with server.log_path.open("rb") as log:
         log.seek(logged)
         written = log.read().decode(errors="replace")
     assert "Traceback" not in written, written
     assert "Exception in ASGI application" not in written, written
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with streams.http_client(server) as client:
-        yield client
 
 
 @pytest.fixture
@@ -183,7 +166,7 @@ async def assert_still_serving(server: Server, http: httpx.AsyncClient, reader: 
     incident = unique("after-abuse")
     async with stream(server, reader, {"incident": incident}) as ws:
         await snapshot(ws)
-        answer = await post(http, reader, report(incident, {"id": "unit-1", "kind": "unit"}))
+        answer = await post(http, reader, fresh(incident, {"id": "unit-1", "kind": "unit"}))
         change = await next_message(ws, "change")
         assert change["seq"] == answer["seq"]
         assert change["report"]["id"] == answer["id"]

@@ -1,8 +1,5 @@
-"""Helpers for the live stream's end-to-end tests (spec section 7) against real ``netcop serve`` processes.
+"""Helpers for tests against a real server's HTTP API and live stream (spec section 7).
 
-- ``shared_server``: one server for a whole test module. Starting a server costs one to two seconds, so the
-  modules that need no special database state share one; their tests then use names of their own (``unique``)
-  instead of an emptied database, and must not depend on what other tests wrote.
 - ``stream``: a WebSocket client of ``/api/v1/stream`` with every wait bounded; ``next_message`` and
   ``close_code`` read from it with a timeout, so that a missing message fails a test instead of hanging it.
 - ``Token``, ``issue``, ``post``: organisations, tokens and reports over HTTP.
@@ -11,14 +8,10 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-import secrets
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,56 +21,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
-from tests.conftest import ADMIN, ADMIN_TOKEN
-from tests.e2e import processes
-from tests.e2e.processes import Server
+from tests.conftest import ADMIN
+from tests.support.processes import Server
+from tests.support.reports import Json
 
 WAIT = 5.0  # a server sees its own commits at once, and other processes' within its 1 s poll
 HTTP_TIMEOUT = httpx.Timeout(30.0)
-Json = dict[str, Any]
 Params = dict[str, str | int | Sequence[str]]
-
-_RUN = secrets.token_hex(3)
-_names = itertools.count(1)
-_moments = itertools.count(1)
-_EPOCH = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
-
-
-def unique(prefix: str) -> str:
-    """A slug no other test of this session uses (organisation, incident or report id)."""
-    return f"{prefix}-{_RUN}-{next(_names)}"
-
-
-def observed_at() -> str:
-    """A moment in the past, later than every one handed out before: a later report wins the merge."""
-    return (_EPOCH + timedelta(seconds=next(_moments))).isoformat()
-
-
-def environment(database_url: str, **netcop: str) -> dict[str, str]:
-    """The environment of a server on the test database, with more ``NETCOP_*`` settings (key without prefix)."""
-    env = processes.clean_env(database_url=database_url, admin_token=ADMIN_TOKEN, log_level="info", **netcop)
-    if database_url.startswith("sqlite"):
-        env["NETCOP_SQLITE_PATH"] = database_url.removeprefix("sqlite+aiosqlite:///")
-    return env
-
-
-def shared_servers(database_url: str, workdir: Path, count: int, **netcop: str) -> Iterator[list[Server]]:
-    """Runs ``count`` servers for a module (a generator for a module-scoped fixture); each must stop cleanly."""
-    started: list[Server] = []
-    try:
-        for _ in range(count):
-            started.append(processes.start(environment(database_url, **netcop), workdir))
-        yield started
-    finally:
-        problems = [(problem, server) for server in started if (problem := server.stop()) is not None]
-    if problems:
-        pytest.fail("\n\n".join(f"{problem}; its output:\n{server.log()}" for problem, server in problems))
-
-
-def shared_server(database_url: str, workdir: Path, **netcop: str) -> Iterator[Server]:
-    """Runs one server for a module (a generator for a module-scoped fixture); it must stop cleanly."""
-    for servers in shared_servers(database_url, workdir, 1, **netcop):
-        yield servers[0]
 
 
 @dataclass(frozen=True)
@@ -108,15 +58,6 @@ async def issue(http: httpx.AsyncClient, organisation: str, roles: Sequence[str]
 async def http_client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.url, timeout=HTTP_TIMEOUT) as http:
         yield http
-
-
-def report(incident: str, *objects: Json, **extra: Any) -> Json:
-    """A report with an id of its own, observed later than every report before it."""
-    return {"id": unique("r"), "incident": incident, "observed_at": observed_at(), "objects": list(objects), **extra}
-
-
-def point(lon: float, lat: float) -> Json:
-    return {"type": "Point", "coordinates": [lon, lat]}
 
 
 async def post(http: httpx.AsyncClient, token: Token, body: Json) -> Json:
