@@ -1,18 +1,24 @@
-"""GeoJSON geometries (RFC 7946, WGS84 lon/lat): validation, bounding boxes and box intersection.
+"""GeoJSON geometries (RFC 7946, WGS84 lon/lat): validation, ring orientation, bounding boxes and box intersection.
 
 ``geometry_errors`` is the gate at the edge: it says, as ``(path, message)`` pairs, what is wrong with a
 geometry a partner sent, at most one error per offending array element and at most ``MAX_ERRORS`` in all, so
-that a broken 10,000-vertex polygon answers with a readable list rather than a flood. It is plain loops over
-plain JSON values (no shapely), fast enough for the request path.
+that a broken 10,000-vertex polygon answers with a readable list rather than a flood. The structure is checked
+by plain loops over plain JSON values; a Polygon or MultiPolygon whose structure is sound is then checked for
+validity by GEOS (``polygons``). ``oriented`` turns a valid geometry's rings the way RFC 7946 asks.
 
-Rules beyond RFC 7946's MUSTs, chosen so that every valid geometry has a bounding box:
+Rules beyond RFC 7946's MUSTs, chosen so that every valid geometry has a bounding box and means the same area
+in every GIS:
 
 - a position has 2 or 3 numbers (booleans are not numbers; NaN and infinities are refused), longitude in
   [-180, 180], latitude in [-90, 90];
 - arrays of things (MultiPoint, MultiLineString, MultiPolygon, a Polygon's rings, a GeometryCollection's
   geometries) must not be empty: a partner clears a geometry by sending ``null``;
 - GeometryCollections may nest, at most ``MAX_COLLECTION_DEPTH`` deep;
-- ring orientation is not checked (RFC 7946 says parsers must not reject on it), nor self-intersection;
+- polygons must be valid (OGC Simple Features): no ring crossing or touching itself or another, holes inside
+  their exterior ring, a MultiPolygon's polygons not overlapping; refused at the geometry's path, or at the
+  polygon's within a MultiPolygon when that one alone is invalid;
+- ring orientation is not checked (RFC 7946: parsers should not reject on it): ``oriented`` turns rings
+  counter-clockwise (exterior) and clockwise (holes) once the geometry is valid;
 - foreign members (``bbox`` included) are accepted and ignored.
 
 ``bounds`` and ``intersects`` expect geometries that passed validation. Boxes are plain
@@ -28,6 +34,8 @@ from typing import Any, NamedTuple
 
 import shapely.errors
 import shapely.geometry
+
+from app.domain import polygons
 
 Bbox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
 
@@ -104,6 +112,20 @@ def geometry_errors(value: object, path: str) -> list[tuple[str, str]]:
     return errors.items
 
 
+def oriented(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A valid geometry with its polygons' rings as RFC 7946 asks: exterior rings counter-clockwise, holes
+    clockwise. Only the rings that turn the other way are reversed (a new list, positions unchanged); the input is
+    not changed, and is returned itself when every ring already turns the right way."""
+    kind = geometry["type"]
+    if kind == "Polygon":
+        return _with(geometry, "coordinates", polygons.oriented(geometry["coordinates"]))
+    if kind == "MultiPolygon":
+        return _with(geometry, "coordinates", _each(polygons.oriented, geometry["coordinates"]))
+    if kind == "GeometryCollection":
+        return _with(geometry, "geometries", _each(oriented, geometry["geometries"]))
+    return geometry
+
+
 def bounds(geometry: dict[str, object]) -> Bbox:
     """The bounding box of a valid geometry."""
     min_lon = min_lat = math.inf
@@ -164,8 +186,29 @@ def _check_geometry(value: object, path: str, errors: _Errors, depth: int) -> No
     elif "coordinates" not in value:
         errors.add(_member(path, "coordinates"), f'a {kind} needs "coordinates"')
     else:
-        _COORDINATE_CHECKS[value["type"]](value["coordinates"], _member(path, "coordinates"), errors)
+        _check_coordinates(value["type"], value["coordinates"], path, errors)
 
+
+def _check_coordinates(kind: str, coordinates: object, path: str, errors: _Errors) -> None:
+    found = len(errors.items)
+    _COORDINATE_CHECKS[kind](coordinates, _member(path, "coordinates"), errors)
+    if kind in ("Polygon", "MultiPolygon") and len(errors.items) == found:
+        _check_validity(kind, coordinates, path, errors)
+
+
+def _check_validity(kind: str, coordinates: Any, path: str, errors: _Errors) -> None:
+    """GEOS's verdict on a structurally sound polygon; within a MultiPolygon, the polygon that is invalid by itself
+    is named (looked for only once the whole was refused: valid polygons are checked once)."""
+    problem = polygons.problem(kind, coordinates)
+    if problem is None:
+        return
+    if kind == "MultiPolygon":
+        for index, rings in enumerate(coordinates):
+            own = polygons.problem("Polygon", rings)
+            if own is not None:
+                errors.add(f"{_member(path, 'coordinates')}[{index}]", own)
+                return
+    errors.add(path, problem)
 
 
 def _type_problem(kind: object, present: bool) -> str | None:
@@ -326,6 +369,17 @@ def _show(number: object) -> str:
 
 
 # --- geometry of valid geometries -------------------------------------------------------------------------
+
+
+def _each(turn: Callable[[Any], Any], parts: list[Any]) -> list[Any]:
+    """The parts turned; the same list when no part changed."""
+    turned = [turn(part) for part in parts]
+    return parts if all(new is old for new, old in zip(turned, parts, strict=True)) else turned
+
+
+def _with(geometry: dict[str, Any], member: str, value: list[Any]) -> dict[str, Any]:
+    """The geometry with one member replaced (a copy), or itself when the value is the one it holds."""
+    return geometry if value is geometry[member] else {**geometry, member: value}
 
 
 def _positions(geometry: Mapping[str, Any]) -> Iterator[list[Any]]:

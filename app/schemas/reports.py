@@ -4,6 +4,9 @@ Validation runs in two steps: pydantic checks the shape (strict types, no unknow
 ``semantic_errors`` checks what a schema cannot say (GeoJSON, reserved and oversized properties, duplicate
 object ids, the clock). Every error carries the path of the offending value, e.g.
 ``objects[1].geometry.coordinates[0]``.
+
+A valid report is stored as ``oriented`` gives it: its polygons' rings turned as RFC 7946 asks. Its digest, the
+idempotency check's, is that of the body as sent, so that a retry of the same body is recognised as one.
 """
 
 from __future__ import annotations
@@ -163,6 +166,25 @@ def semantic_errors(
         seen.add(entry["id"])
         errors.extend(_object_errors(index, entry, limits))
     return errors
+
+
+def oriented(body: dict[str, Any]) -> dict[str, Any]:
+    """A valid report with its polygons' rings turned as RFC 7946 asks (exterior counter-clockwise, holes
+    clockwise): what is stored, merged and served. The body itself is not changed; it is returned as it is when
+    no ring had to turn."""
+    objects = body.get("objects") or []
+    turned = [_oriented_entry(entry) for entry in objects]
+    if all(new is old for new, old in zip(turned, objects, strict=True)):
+        return body
+    return {**body, "objects": turned}
+
+
+def _oriented_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    geometry = entry.get("geometry")
+    if geometry is None:
+        return entry
+    turned = geojson.oriented(geometry)
+    return entry if turned is geometry else {**entry, "geometry": turned}
 
 
 def validate_report(
