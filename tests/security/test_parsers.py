@@ -31,6 +31,7 @@ from app.realtime import stream
 from app.realtime.hub import StreamFilter
 from app.schemas.reports import validate_report
 from app.services import auth
+from tests.domain import polygon_strategies
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 TOLERANCE = timedelta(minutes=5)
@@ -70,11 +71,10 @@ def geometry_shaped(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
 
 @st.composite
 def valid_geometries(draw: st.DrawFn) -> dict[str, Any]:
-    """Valid geometries of every type (rings closed, positions in range)."""
+    """Valid geometries of every type (positions in range, polygons valid with rings turning either way)."""
     lon = st.floats(min_value=-180, max_value=180, allow_nan=False)
     lat = st.floats(min_value=-90, max_value=90, allow_nan=False)
     position = st.tuples(lon, lat).map(list)
-    ring = st.lists(position, min_size=3, max_size=6).map(lambda ps: [*ps, ps[0]])
     line = st.lists(position, min_size=2, max_size=5)
     kind = draw(st.sampled_from(geojson.GEOMETRY_TYPES[:-1]))
     coordinates = {
@@ -82,8 +82,8 @@ def valid_geometries(draw: st.DrawFn) -> dict[str, Any]:
         "MultiPoint": st.lists(position, min_size=1, max_size=5),
         "LineString": line,
         "MultiLineString": st.lists(line, min_size=1, max_size=3),
-        "Polygon": st.lists(ring, min_size=1, max_size=3),
-        "MultiPolygon": st.lists(st.lists(ring, min_size=1, max_size=2), min_size=1, max_size=3),
+        "Polygon": polygon_strategies.polygons,
+        "MultiPolygon": polygon_strategies.multipolygons(),
     }[kind]
     return {"type": kind, "coordinates": draw(coordinates)}
 
