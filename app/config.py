@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     max_head_bytes: int = Field(default=32 * 1024, ge=4096, description="request line and headers (431 beyond)")
     head_timeout_seconds: float = Field(default=10.0, gt=0, description="to send a request's line and headers")
     body_timeout_seconds: float = Field(default=60.0, gt=0, description="to send a request's body after its head")
+    max_connections: int = Field(
+        default=10_000, gt=0, description="open connections of this process, streams included (503 beyond)"
+    )
+    max_connections_per_address: int = Field(
+        default=1_000, gt=0, description="open connections from one client address (503 beyond; proxies exempt)"
+    )
+    max_pending_handshakes: int = Field(
+        default=256, gt=0, description="streams opened but not yet authenticated (503 beyond)"
+    )
     forwarded_allow_ips: str = Field(
         default="", description="proxies whose X-Forwarded-For/-Proto are trusted (comma-separated); none by default"
     )

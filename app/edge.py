@@ -7,7 +7,11 @@ seconds held their connections for as long as they liked. This protocol, served 
 
 - the request line and headers together: at most ``NETCOP_MAX_HEAD_BYTES`` (431, then the connection is closed);
 - time: a connection must send a request's complete head within ``NETCOP_HEAD_TIMEOUT_SECONDS`` of its first byte
-  (or of connecting), and its body within ``NETCOP_BODY_TIMEOUT_SECONDS`` of the head; otherwise 408 and close.
+  (or of connecting), and its body within ``NETCOP_BODY_TIMEOUT_SECONDS`` of the head; otherwise 408 and close;
+- connections: at most ``NETCOP_MAX_CONNECTIONS`` open at once (streams included), and at most
+  ``NETCOP_MAX_CONNECTIONS_PER_ADDRESS`` from one client address (trusted proxies exempt). A connection beyond
+  either is answered 503 with ``Retry-After`` and closed as soon as it is accepted, so that it holds no
+  descriptor and no memory while it waits.
 
 A WebSocket handshake is an HTTP request like any other until it is upgraded; the stream's own protocol takes
 over from there.
@@ -22,7 +26,7 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.config import Settings
-from app.errors import HeadTooLarge, NetcopError, RequestTimedOut
+from app.errors import HeadTooLarge, NetcopError, RequestTimedOut, Unavailable
 
 
 @cache
@@ -31,14 +35,65 @@ def _limits() -> tuple[int, float, float]:
     return settings.max_head_bytes, settings.head_timeout_seconds, settings.body_timeout_seconds
 
 
-REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+class Connections:
+    """The connections this process holds open, in all and per client address."""
+
+    def __init__(self, most: int, most_per_address: int, proxies: frozenset[str]) -> None:
+        self.most, self.most_per_address, self.proxies = most, most_per_address, proxies
+        self.open = 0
+        self.per_address: dict[str, int] = {}
+
+    def admit(self, address: str) -> NetcopError | None:
+        """Counts the connection in, or says why it is refused (it is then not counted)."""
+        if self.open >= self.most:
+            return Unavailable(f"the server holds {self.most} connections: try again shortly")
+        held = self.per_address.get(address, 0)
+        if held >= self.most_per_address and address not in self.proxies and "*" not in self.proxies:
+            return Unavailable(f"{self.most_per_address} connections from this address are open already")
+        self.open += 1
+        self.per_address[address] = held + 1
+        return None
+
+    def release(self, address: str) -> None:
+        self.open -= 1
+        left = self.per_address[address] - 1
+        if left:
+            self.per_address[address] = left
+        else:
+            del self.per_address[address]
+
+
+@cache
+def connections() -> Connections:
+    settings = Settings()
+    proxies = frozenset(a.strip() for a in settings.forwarded_allow_ips.split(",") if a.strip())
+    return Connections(settings.max_connections, settings.max_connections_per_address, proxies)
+
+
+class Admission:
+    """One connection's place in ``Connections``, given back once, by whichever protocol holds it at the end (the
+    HTTP protocol, or the WebSocket protocol it was upgraded to)."""
+
+    __slots__ = ("_address", "_held")
+
+    def __init__(self, address: str) -> None:
+        self._address, self._held = address, True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            connections().release(self._address)
+
+
+REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large", 503: b"Service Unavailable"}
 
 
 def _response(error: NetcopError) -> bytes:
     """The error in the service's one shape, as a whole HTTP/1.1 response that closes the connection."""
     body = orjson.dumps(error.body())
-    return (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
-            % (error.status, REASONS[error.status], len(body)) + body)  # fmt: skip
+    extra = b"".join(b"%s: %s\r\n" % header for header in error.raw_headers())
+    return (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%sconnection: close\r\n\r\n"
+            % (error.status, REASONS[error.status], len(body), extra) + body)  # fmt: skip
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -47,13 +102,22 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     _head_bytes = 0
     _in_head = True
     _timer: asyncio.TimerHandle | None = None
+    admission: Admission | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        address = self.client[0] if self.client else ""
+        refusal = connections().admit(address)
+        if refusal is not None:
+            self._refuse(refusal)
+            return
+        self.admission = Admission(address)
         self._start_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_timer()
+        if self.admission is not None:
+            self.admission.release()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -89,6 +153,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def handle_websocket_upgrade(self) -> None:
         self._stop_timer()
         super().handle_websocket_upgrade()
+        # The connection lives on in the WebSocket protocol: it gives the place back when the stream ends.
+        upgraded = self.transport.get_protocol()
+        if hasattr(upgraded, "admission"):
+            upgraded.admission, self.admission = self.admission, None
 
     def _start_head(self) -> None:
         self._stop_timer()

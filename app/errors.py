@@ -7,6 +7,7 @@
     ├── Forbidden          403 a valid token without the role
     │   └── NotCoordinator 403 incident fields from an organisation that does not coordinate the incident
     ├── NotFound           404 unknown, or not visible to this viewer
+    ├── MethodNotAllowed   405 a path that exists, with another method
     ├── RequestTimedOut    408 a request's head or body did not arrive in time (the HTTP edge)
     ├── Conflict           409 an id reused with a different body
     ├── PayloadTooLarge    413 over the size limit
@@ -14,7 +15,11 @@
     ├── HeadTooLarge       431 a request's line and headers over the bound (the HTTP edge)
     ├── Invalid            422 with details [{"path", "message"}]
     ├── TooManyRequests    429
-    └── Unavailable        503 the database cannot be reached
+    └── Unavailable        503 the database cannot be reached, or the server is at a bound (connections)
+        └── TimedOut       503 a request that took longer than its time limit
+
+Every answer of an error, from the routes, the report fast path, the stream's refused handshakes, the request
+time limit and the HTTP edge alike, is rendered from one of these: ``body()`` and ``headers()``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ class NetcopError(Exception):
     def headers(self) -> dict[str, str]:
         """Headers the answer carries besides its body: when to try again, for 503 and 429."""
         return {"Retry-After": "1"} if self.status == 503 else {}
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """``headers()`` as an ASGI or HTTP/1.1 writer takes them: lower-case names, bytes."""
+        return [(name.lower().encode(), value.encode()) for name, value in self.headers().items()]
 
 
 class BadRequest(NetcopError):
@@ -86,6 +95,11 @@ class NotFound(NetcopError):
     code = "not_found"
 
 
+class MethodNotAllowed(NetcopError):
+    status = 405
+    code = "method_not_allowed"
+
+
 class Conflict(NetcopError):
     status = 409
     code = "conflict"
@@ -120,3 +134,21 @@ class TooManyRequests(NetcopError):
 class Unavailable(NetcopError):
     status = 503
     code = "unavailable"
+
+
+class TimedOut(Unavailable):
+    """A request that took longer than its time limit (``api.timeouts``)."""
+
+    code = "timeout"
+
+
+_BY_STATUS: dict[int, type[NetcopError]] = {
+    cls.status: cls
+    for cls in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, RequestTimedOut, Conflict,
+                PayloadTooLarge, UnsupportedMediaType, HeadTooLarge, Invalid, TooManyRequests, Unavailable)
+}  # fmt: skip
+
+
+def for_status(status: int, message: str) -> NetcopError:
+    """The error of this tree that answers with the status (for errors raised by the framework underneath)."""
+    return _BY_STATUS.get(status, NetcopError)(message)

@@ -22,7 +22,7 @@ from app.api.timeouts import RequestTimeout
 from app.config import Settings
 from app.dashboard import router as dashboard
 from app.db import Database
-from app.errors import BadRequest, NetcopError
+from app.errors import BadRequest, Invalid, NetcopError, for_status
 from app.realtime import stream
 from app.realtime.follower import Follower
 from app.realtime.hub import Hub
@@ -99,13 +99,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         details = [
             {"path": format_path(tuple(e["loc"][1:]) or tuple(e["loc"])), "message": e["msg"]} for e in error.errors()
         ]
-        return json_value({"error": {"code": "invalid", "message": "the request is invalid", "details": details}}, 422)
+        return _error_response(Invalid("the request is invalid", details))
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, error: HTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        body = {"error": {"code": code, "message": str(error.detail), "details": []}}
-        return json_value(body, error.status_code)
+        return _error_response(for_status(error.status_code, str(error.detail)))
 
     # DBAPIError and OSError apart from Exception: Starlette re-raises what the Exception handler answers, and
     # uvicorn then drops the connection, so a client would get a reset instead of the 503.

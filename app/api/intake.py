@@ -43,8 +43,7 @@ class ReportIntake:
             status, answer = await handler(state, intake)
         except Exception as exception:
             error = exception if isinstance(exception, NetcopError) else failures.netcop_error(exception)
-            extra = [(name.lower().encode(), value.encode()) for name, value in error.headers().items()]
-            await _send(send, error.status, orjson.dumps(error.body()), extra)
+            await _send(send, error.status, orjson.dumps(error.body()), error.raw_headers())
             return
         await _send(send, status, orjson.dumps(answer), [])
 

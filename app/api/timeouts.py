@@ -12,7 +12,10 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-BODY = orjson.dumps({"error": {"code": "timeout", "message": "the request took too long", "details": []}})
+from app.errors import TimedOut
+
+TOO_LONG = TimedOut("the request took too long")
+BODY = orjson.dumps(TOO_LONG.body())
 
 
 class RequestTimeout:
@@ -41,7 +44,7 @@ class RequestTimeout:
 
 
 async def _answer_503(send: Send) -> None:
-    headers: list[Any] = [(b"content-type", b"application/json"), (b"retry-after", b"1"),
-                          (b"content-length", str(len(BODY)).encode())]  # fmt: skip
+    headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode()),
+                          *TOO_LONG.raw_headers()]  # fmt: skip
     await send({"type": "http.response.start", "status": 503, "headers": headers})
     await send({"type": "http.response.body", "body": BODY})

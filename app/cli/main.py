@@ -40,6 +40,7 @@ def serve(
     import uvicorn
 
     settings = Settings()
+    _raise_descriptor_limit(settings.max_connections)
     upgrade(settings.effective_database_url)
     if demo:
         from app.demo import loader
@@ -63,6 +64,27 @@ def serve(
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
+
+
+DESCRIPTORS_BESIDE_CONNECTIONS = 512  # database connections, log files, the listening sockets, and some margin
+
+
+def _raise_descriptor_limit(max_connections: int) -> None:
+    """Raises the soft limit on open files as far as the hard limit allows, so that the connection bound, not the
+    operating system, is what refuses clients; says so when the bound cannot be reached."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max_connections + DESCRIPTORS_BESIDE_CONNECTIONS
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        typer.echo(
+            f"warning: this process may open {soft} files, fewer than NETCOP_MAX_CONNECTIONS ({max_connections}) "
+            f"+ {DESCRIPTORS_BESIDE_CONNECTIONS} needs: lower NETCOP_MAX_CONNECTIONS or raise the limit (ulimit -n)",
+            err=True,
+        )
 
 
 @app.command()

@@ -14,12 +14,16 @@ stream falls back to ASGI sends of the same bytes.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 EXTENSION = "netcop.frames"
 DROP_AFTER_CLOSE_SECONDS = 30.0
+
+
+class Releasable(Protocol):
+    def release(self) -> None: ...
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -72,6 +76,14 @@ class FrameWriter:
 
 class PreparedFrameProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O WebSocket protocol, exposing a ``FrameWriter`` in the ASGI scope."""
+
+    admission: Releasable | None = None  # the connection's place in the HTTP edge's count (``app.edge``)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.admission is not None:
+            self.admission.release()
+            self.admission = None
+        super().connection_lost(exc)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 
 from app.domain import geojson
-from app.errors import Forbidden, NetcopError, TooManyRequests, Unauthorized
+from app.errors import Forbidden, Invalid, NetcopError, TooManyRequests, Unauthorized
 from app.realtime.changes import read_changes
 from app.realtime.hub import StreamFilter, Subscriber
 from app.realtime.protocol import EXTENSION, FrameWriter, text_frame
@@ -42,12 +42,6 @@ CATCH_UP_SPAN = 1000
 EXERCISE_VALUES = {"true": True, "1": True, "false": False, "0": False}
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 def _query(websocket: WebSocket) -> tuple[int | None, StreamFilter]:
     params = websocket.query_params
     try:
@@ -55,13 +49,16 @@ def _query(websocket: WebSocket) -> tuple[int | None, StreamFilter]:
         after_seq = int(after) if after is not None else None
         if after_seq is not None and after_seq < 0:
             raise ValueError("after_seq must be >= 0")
+    except ValueError as error:
+        raise Invalid.at("after_seq", str(error)) from error
+    try:
         bbox = geojson.parse_bbox(params["bbox"]) if "bbox" in params else None
     except ValueError as error:
-        raise _Refused(422, str(error)) from error
+        raise Invalid.at("bbox", str(error)) from error
     kinds = frozenset(k for v in params.getlist("kind") for k in v.split(",") if k)
     exercise = params.get("exercise", "false").lower()
     if exercise not in EXERCISE_VALUES:
-        raise _Refused(422, "exercise must be true or false")
+        raise Invalid.at("exercise", "exercise must be true or false")
     return after_seq, StreamFilter(frozenset(params.getlist("incident")), kinds, bbox, EXERCISE_VALUES[exercise])
 
 
@@ -93,11 +90,11 @@ def is_own_origin(origin: str, scheme: str, host: str) -> bool:
     )
 
 
-async def _deny(websocket: WebSocket, status: int, message: str, retry_after: str | None = None) -> None:
-    body = orjson.dumps({"error": {"code": "refused", "message": message, "details": []}})
-    headers = {"Retry-After": retry_after} if retry_after else None
+async def _deny(websocket: WebSocket, error: NetcopError) -> None:
+    """Refuses the handshake with an HTTP answer in the service's error shape (where the server can send one)."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        response = Response(body, status_code=status, media_type="application/json", headers=headers)
+        response = Response(orjson.dumps(error.body()), status_code=error.status, media_type="application/json",
+                            headers=error.headers())  # fmt: skip
         await websocket.send_denial_response(response)
     else:
         await websocket.close(code=1008)
@@ -119,27 +116,28 @@ async def _authenticate_first_message(websocket: WebSocket, state: AppState) -> 
 async def stream(websocket: WebSocket) -> None:
     """The live stream of changes (see the module docstring)."""
     state: AppState = websocket.app.state.netcop
+    handshake = contextlib.ExitStack()
+    principal = None
     try:
         if not _origin_allowed(websocket, state.settings.origins):
-            raise _Refused(403, "this Origin is not allowed")
+            raise Forbidden("this Origin is not allowed")
         after_seq, flt = _query(websocket)
-        principal = None
         if "authorization" in websocket.headers:
             principal = await state.authenticator.authenticate(websocket.headers["authorization"])
             principal.viewer()
             _admit(state, principal)  # 429 before the upgrade
-    except _Refused as refused:
-        await _deny(websocket, refused.status, str(refused))
-        return
+        else:
+            handshake.enter_context(state.limits.handshakes.slot())  # 503 before the upgrade
     except NetcopError as error:
-        await _deny(websocket, error.status, error.message, _retry_after(error))
+        await _deny(websocket, error)
         return
     try:
-        await websocket.accept()
-        if principal is None:
-            principal = await _browser_principal(websocket, state)
+        with handshake:  # until a browser's stream has said who it is
+            await websocket.accept()
             if principal is None:
-                return
+                principal = await _browser_principal(websocket, state)
+                if principal is None:
+                    return
         await _serve(websocket, state, principal, after_seq, flt)
     finally:
         if principal is not None:
@@ -150,10 +148,6 @@ def _admit(state: AppState, principal: Principal) -> None:
     """Counts a new stream against its organisation's rate and its token's cap (429 beyond)."""
     state.limits.new_streams.check(principal.viewer())
     state.limits.streams.open(principal.token_id)
-
-
-def _retry_after(error: NetcopError) -> str | None:
-    return str(error.retry_after) if isinstance(error, TooManyRequests) else None
 
 
 async def _browser_principal(websocket: WebSocket, state: AppState) -> Principal | None:

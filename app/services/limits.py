@@ -1,4 +1,4 @@
-"""Per-organisation rate limits (token buckets) and the cap on streams per token.
+"""Per-organisation rate limits (token buckets), the cap on streams per token and on streams being opened.
 
 Buckets live in the process: with several processes each enforces the limit on what it serves, so the
 effective limit is the configured rate times the number of processes (documented in the README). A refusal
@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from app.config import Settings
-from app.errors import TooManyRequests
+from app.errors import TooManyRequests, Unavailable
 
 
 @dataclass(slots=True)
@@ -72,6 +74,25 @@ class StreamCounter:
             self._open.pop(token_id, None)
 
 
+class PendingHandshakes:
+    """Streams opened but not yet authenticated and admitted, capped: a client that opens streams and never
+    says who it is holds each for up to 5 s, and those must not crowd out everyone else's."""
+
+    def __init__(self, cap: int) -> None:
+        self._cap = cap
+        self.pending = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if self.pending >= self._cap:
+            raise Unavailable(f"{self._cap} streams are being opened already: try again shortly")
+        self.pending += 1
+        try:
+            yield
+        finally:
+            self.pending -= 1
+
+
 class Limits:
     """The limits of one process, from the settings."""
 
@@ -88,3 +109,4 @@ class Limits:
             settings.stream_rate_per_organisation, settings.stream_burst_per_organisation, "new streams"
         )
         self.streams = StreamCounter(settings.max_streams_per_token)
+        self.handshakes = PendingHandshakes(settings.max_pending_handshakes)

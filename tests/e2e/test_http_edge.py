@@ -89,6 +89,7 @@ async def test_slow_senders_are_cut_off_at_the_deadline_and_others_are_served(st
     bodiless = await asyncio.open_connection(host, port)
     try:
         bodiless[1].write(b"POST /api/v1/organisations HTTP/1.1\r\nhost: netcop\r\ncontent-length: 100\r\n"
+                          b"content-type: application/json\r\n"
                           b"authorization: Bearer " + ADMIN_TOKEN.encode() + b"\r\n\r\n{")  # fmt: skip
         for _, writer in slow:
             writer.write(b"GET /healthz HTTP/1.1\r\nhost: netcop\r\n")

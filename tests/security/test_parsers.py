@@ -347,9 +347,10 @@ query_values = st.text(max_size=30) | st.integers().map(str) | st.just("4,51,5,5
 )
 def test_stream_query_accepts_or_refuses_with_422(query_string: bytes) -> None:
     """Any query string yields a resume point and a filter, or a 422 refusal before the upgrade."""
-    result = outcome(lambda: stream._query(websocket_with(query_string)), stream._Refused)
-    if isinstance(result, stream._Refused):
+    result = outcome(lambda: stream._query(websocket_with(query_string)), Invalid)
+    if isinstance(result, Invalid):
         assert result.status == 422
+        assert result.details[0]["path"] in ("after_seq", "bbox", "exercise")
         return
     assert not isinstance(result, Exception)
     after_seq, flt = result
