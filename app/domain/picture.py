@@ -329,6 +329,12 @@ class IncidentState:
     exercise: bool = False
 
 
+def audience_key(audience: frozenset[str] | None) -> str:
+    """Who may see a report, as the incident activity keeps it: empty for every partner, ``,a,b,`` for a
+    restricted report's audience (sorted; each member between commas, so ``LIKE '%,a,%'`` finds it)."""
+    return "" if audience is None else "," + "".join(f"{organisation}," for organisation in sorted(audience))
+
+
 def created_by(report: ReportFacts) -> IncidentState:
     """The state of an incident that this report creates: its sender coordinates it."""
     exercise = dict(report.incident_info).get("exercise")

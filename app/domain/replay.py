@@ -16,8 +16,13 @@ class Replay:
     objects: dict[tuple[str, str], picture.ObjectState] = field(default_factory=dict)
     incidents: dict[str, merge.Facts] = field(default_factory=dict)
     changes: dict[int, list[picture.ChangeEntry]] = field(default_factory=dict)
+    # (incident, sender, audience key) -> [first received, last received, last seq], as the writer keeps it
+    activity: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
 
     def apply(self, report: picture.ReportFacts) -> picture.ReportOutcome:
+        key = (report.incident, report.organisation, picture.audience_key(report.audience))
+        seen = self.activity.setdefault(key, [report.received_at, report.received_at, report.seq])
+        seen[1], seen[2] = max(seen[1], report.received_at), max(seen[2], report.seq)
         states = {e.id: self._state(report.incident, e.id) for e in report.objects}
         facts = self.incidents.setdefault(report.incident, {})
         outcome = picture.apply_report(states, facts, report, self.window_us)

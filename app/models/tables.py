@@ -98,6 +98,23 @@ class Incident(Base):
     exercise: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
+class IncidentActivity(Base):
+    """Who reported about an incident, seen by whom, and when: kept by the writer so that an incident's summary
+    (organisations involved, first and last report, last seq) is read from a few rows instead of its whole log.
+
+    One row per incident, sender and audience: ``audience`` is empty for reports every partner may see, and for a
+    restricted report its audience as ``,a,b,`` (sorted, delimited so that ``LIKE '%,a,%'`` finds a member)."""
+
+    __tablename__ = "incident_activity"
+
+    incident_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    audience: Mapped[str] = mapped_column(Text, primary_key=True)
+    first_received: Mapped[int] = mapped_column(BigInteger)
+    last_received: Mapped[int] = mapped_column(BigInteger)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+
+
 class Object(Base):
     """An object's merge facts and its rendering for viewers who see no restricted report about it."""
 

@@ -34,9 +34,12 @@ def incident_state_of(facts: str, coordinators: str, exercise: bool) -> picture.
 _STATE_COLUMNS = (incidents.c.facts, incidents.c.coordinators, incidents.c.exercise)
 
 
-async def incident_states(conn: AsyncConnection) -> dict[str, picture.IncidentState]:
-    rows = await conn.execute(select(incidents.c.id, *_STATE_COLUMNS))
-    return {r[0]: incident_state_of(*r[1:]) for r in rows}
+async def incident_states(conn: AsyncConnection, only: str | None = None) -> dict[str, picture.IncidentState]:
+    """Every incident's state (or only the one named)."""
+    statement = select(incidents.c.id, *_STATE_COLUMNS)
+    if only is not None:
+        statement = statement.where(incidents.c.id == only)
+    return {r[0]: incident_state_of(*r[1:]) for r in await conn.execute(statement)}
 
 
 async def incident_state(conn: AsyncConnection, incident: str) -> picture.IncidentState | None:
@@ -51,15 +54,16 @@ async def set_coordinators(conn: AsyncConnection, incident: str, coordinators: S
 
 async def public_objects(
     conn: AsyncConnection,
-    incident: str,
+    incident_ids: Sequence[str],
     *,
     kinds: Sequence[str] = (),
     include_removed: bool = False,
     envelope: geojson.Bbox | None = None,
-) -> list[tuple[str, str]]:
-    """(id, json) of the objects as viewers without a private view see them, ordered by id."""
-    statement = select(objects.c.id, objects.c.public_json).where(
-        objects.c.incident_id == incident, objects.c.public_json.is_not(None)
+) -> list[tuple[str, str, str]]:
+    """(incident, id, json) of the incidents' objects as viewers without a private view see them, ordered by
+    incident and id."""
+    statement = select(objects.c.incident_id, objects.c.id, objects.c.public_json).where(
+        objects.c.incident_id.in_(list(incident_ids)), objects.c.public_json.is_not(None)
     )
     if not include_removed:
         statement = statement.where(objects.c.public_removed.is_(False))
@@ -71,16 +75,17 @@ async def public_objects(
             objects.c.min_lon <= max_lon, objects.c.max_lon >= min_lon,
             objects.c.min_lat <= max_lat, objects.c.max_lat >= min_lat,
         )  # fmt: skip
-    return [(r[0], r[1]) for r in await conn.execute(statement.order_by(objects.c.id))]
+    rows = await conn.execute(statement.order_by(objects.c.incident_id, objects.c.id))
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
-async def private_views(conn: AsyncConnection, viewer: str, incident: str | None = None) -> list[Any]:
-    """The viewer's own views: (incident, object id, json, kind, removed)."""
+async def private_views(conn: AsyncConnection, viewer: str, incident_ids: Sequence[str] | None = None) -> list[Any]:
+    """The viewer's own views (of the incidents named, or of all): (incident, object id, json, kind, removed)."""
     statement = select(views.c.incident_id, views.c.object_id, views.c.json, views.c.kind, views.c.removed).where(
         views.c.organisation_id == viewer
     )
-    if incident is not None:
-        statement = statement.where(views.c.incident_id == incident)
+    if incident_ids is not None:
+        statement = statement.where(views.c.incident_id.in_(list(incident_ids)))
     return list(await conn.execute(statement))
 
 
@@ -98,14 +103,14 @@ async def private_object(conn: AsyncConnection, viewer: str, incident: str, obje
     return (row is not None, row[0] if row else None)
 
 
-async def public_counts(conn: AsyncConnection) -> dict[str, int]:
-    """Per incident, the objects that exist and are not removed in the public view."""
-    statement = (
-        select(objects.c.incident_id, func.count())
-        .where(objects.c.public_json.is_not(None), objects.c.public_removed.is_(False))
-        .group_by(objects.c.incident_id)
+async def public_counts(conn: AsyncConnection, only: str | None = None) -> dict[str, int]:
+    """Per incident (or for the one named), the objects that exist and are not removed in the public view."""
+    statement = select(objects.c.incident_id, func.count()).where(
+        objects.c.public_json.is_not(None), objects.c.public_removed.is_(False)
     )
-    return {r[0]: int(r[1]) for r in await conn.execute(statement)}
+    if only is not None:
+        statement = statement.where(objects.c.incident_id == only)
+    return {r[0]: int(r[1]) for r in await conn.execute(statement.group_by(objects.c.incident_id))}
 
 
 async def public_presence(conn: AsyncConnection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], bool]:

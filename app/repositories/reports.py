@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.models import ChangeObject, Report, ReportAudience, ReportObject
+from app.models import ChangeObject, IncidentActivity, Report, ReportAudience, ReportObject
 from app.models import Sequence as SequenceRow
 
 reports = cast(Table, Report.__table__)
@@ -16,6 +16,7 @@ audience = cast(Table, ReportAudience.__table__)
 report_objects = cast(Table, ReportObject.__table__)
 change_objects = cast(Table, ChangeObject.__table__)
 sequence = cast(Table, SequenceRow.__table__)
+activity = cast(Table, IncidentActivity.__table__)
 
 
 def visible_to(viewer: str) -> ColumnElement[bool]:
@@ -125,20 +126,19 @@ async def changes_between(
     return list(await conn.execute(statement))
 
 
-async def incident_activity(conn: AsyncConnection, viewer: str) -> list[Any]:
-    """Per incident and organisation, the viewer's visible reports: (incident, organisation, first received,
-    last received, last seq)."""
-    statement = (
-        select(
-            reports.c.incident_id,
-            reports.c.organisation_id,
-            func.min(reports.c.received_at),
-            func.max(reports.c.received_at),
-            func.max(reports.c.seq),
-        )
-        .where(visible_to(viewer))
-        .group_by(reports.c.incident_id, reports.c.organisation_id)
-    )
+async def incident_activity(conn: AsyncConnection, viewer: str, incident: str | None = None) -> list[Any]:
+    """Per incident and organisation, the viewer's visible reports as the writer summed them up: (incident,
+    organisation, first received, last received, last seq), possibly several rows per pair (one per audience)."""
+    member = activity.c.audience.like("%," + viewer + ",%")  # ids are slugs: no LIKE wildcards in them
+    statement = select(
+        activity.c.incident_id,
+        activity.c.organisation_id,
+        activity.c.first_received,
+        activity.c.last_received,
+        activity.c.last_seq,
+    ).where(or_(activity.c.audience == "", activity.c.organisation_id == viewer, member))
+    if incident is not None:
+        statement = statement.where(activity.c.incident_id == incident)
     return list(await conn.execute(statement))
 
 

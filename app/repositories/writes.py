@@ -30,6 +30,7 @@ from app.models import (
     AuditHead,
     ChangeObject,
     Incident,
+    IncidentActivity,
     Object,
     ObjectView,
     Report,
@@ -55,6 +56,7 @@ PUBLIC_COLUMNS = ("public_json", "public_seq", "public_kind", "public_removed", 
 OBJECT_COLUMNS = ("incident_id", "id", "facts", *PUBLIC_COLUMNS)
 VIEW_COLUMNS = ("incident_id", "object_id", "organisation_id", "json", "seq", "kind", "removed")
 INCIDENT_COLUMNS = ("id", "facts", "coordinators", "exercise")
+ACTIVITY_COLUMNS = ("incident_id", "organisation_id", "audience", "first_received", "last_received", "last_seq")
 
 
 class Fence(NamedTuple):
@@ -79,6 +81,7 @@ class GroupRows:
     object_updates: list[tuple[Any, ...]] = field(default_factory=list)  # OBJECT_COLUMNS + (public changed,)
     views: list[tuple[Any, ...]] = field(default_factory=list)
     incidents: list[tuple[Any, ...]] = field(default_factory=list)
+    activity: list[tuple[Any, ...]] = field(default_factory=list)  # one per (incident, sender, audience)
 
 
 class WriteTransaction(Protocol):
@@ -206,7 +209,11 @@ ou AS (UPDATE objects o SET facts = u.facts,
 v AS (INSERT INTO object_views ({", ".join(VIEW_COLUMNS)})
       SELECT * FROM unnest($@::text[], $@::text[], $@::text[], $@::text[], $@::bigint[], $@::text[], $@::boolean[])
       ON CONFLICT (incident_id, object_id, organisation_id)
-      DO UPDATE SET json = EXCLUDED.json, seq = EXCLUDED.seq, kind = EXCLUDED.kind, removed = EXCLUDED.removed)
+      DO UPDATE SET json = EXCLUDED.json, seq = EXCLUDED.seq, kind = EXCLUDED.kind, removed = EXCLUDED.removed),
+ia AS (INSERT INTO incident_activity ({", ".join(ACTIVITY_COLUMNS)})
+       SELECT * FROM unnest($@::text[], $@::text[], $@::text[], $@::bigint[], $@::bigint[], $@::bigint[])
+       ON CONFLICT (incident_id, organisation_id, audience)
+       DO UPDATE SET last_received = EXCLUDED.last_received, last_seq = EXCLUDED.last_seq)
 SELECT pg_notify('netcop_changes', $@)
 """
 
@@ -350,6 +357,7 @@ class _PostgresTransaction:
             *_columns(rows.new_objects, len(OBJECT_COLUMNS)),
             *_columns(rows.object_updates, len(OBJECT_COLUMNS) + 1),
             *_columns(rows.views, len(VIEW_COLUMNS)),
+            *_columns(rows.activity, len(ACTIVITY_COLUMNS)),
             str(fence.last_seq),
         ]  # fmt: skip
         await self._conn.execute(WRITE_SQL, *arguments)
@@ -368,6 +376,7 @@ mentions_table, changes_table = _table(ReportObject), _table(ChangeObject)
 audit_table, audit_head_table = _table(AuditEntry), _table(AuditHead)
 objects_table, views_table = _table(Object), _table(ObjectView)
 incidents_table, sequence_table = _table(Incident), _table(SequenceRow)
+activity_table = _table(IncidentActivity)
 
 
 def _dicts(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
@@ -468,6 +477,8 @@ class _SqlTransaction:
         await dialect.upsert(conn, views_table, _dicts(VIEW_COLUMNS, rows.views), keys=VIEW_COLUMNS[:3])
         await dialect.upsert(conn, incidents_table, _dicts(INCIDENT_COLUMNS, rows.incidents), keys=("id",),
                              update=("facts",))  # fmt: skip
+        await dialect.upsert(conn, activity_table, _dicts(ACTIVITY_COLUMNS, rows.activity), keys=ACTIVITY_COLUMNS[:3],
+                             update=("last_received", "last_seq"))  # fmt: skip
         await conn.execute(
             update(sequence_table).values(last_seq=fence.last_seq, last_received_at=fence.last_received_at)
         )

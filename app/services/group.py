@@ -94,6 +94,7 @@ class GroupMerger:
             audit_entries.append(_audit_entry(submission, facts))
         audit_hash = audit.chain(audit_entries, fence.audit_id, fence.audit_hash)
         group.rows.audit = [tuple(e[c] for c in _AUDIT_ORDER) for e in audit_entries]
+        group.rows.activity = _activity(group.committed)
         yield from self._add_state_rows(group.rows)
         last_audit = audit_entries[-1]["id"] if audit_entries else fence.audit_id
         group.fence = Fence(fence.last_seq + len(accepted), received_at, last_audit, audit_hash)
@@ -204,6 +205,17 @@ def _add_report_rows(
     rows.changes.extend(
         (facts.seq, i, c.object_id, c.audience, c.json.decode()) for i, c in enumerate(outcome.changes)
     )
+
+
+def _activity(committed: Committed) -> list[tuple[Any, ...]]:
+    """The incident activity rows of a group: one per incident, sender and audience (a row may be written once
+    per statement), with the group's receipt time and the last seq (ACTIVITY_COLUMNS)."""
+    activity: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for report in committed:
+        facts = report.facts
+        key = (facts.incident, facts.organisation, picture.audience_key(facts.audience))
+        activity[key] = (*key, facts.received_at, facts.received_at, facts.seq)
+    return [activity[key] for key in sorted(activity)]
 
 
 def _audit_entry(submission: Submission, facts: picture.ReportFacts) -> dict[str, Any]:

@@ -18,13 +18,16 @@ from app.repositories import reports as reports_repo
 from app.services import audit
 from app.services.audit import Caller
 from app.services.auth import Principal
-from app.services.reading import ObjectFilter, objects_for_viewer
+from app.services.reading import ObjectFilter, objects_of_incidents
 
 
-async def visible_incidents(conn: AsyncConnection, viewer: str, window_us: int) -> dict[str, dict[str, Any]]:
-    """Every incident the viewer may see, by id."""
+async def visible_incidents(
+    conn: AsyncConnection, viewer: str, window_us: int, only: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every incident the viewer may see (or only the one named, if it may), by id, from the activity the writer
+    keeps per incident: the cost follows the incidents answered, not the reports stored."""
     activity: dict[str, dict[str, Any]] = {}
-    for incident, org, first, last, seq in await reports_repo.incident_activity(conn, viewer):
+    for incident, org, first, last, seq in await reports_repo.incident_activity(conn, viewer, only):
         entry = activity.setdefault(incident, {"orgs": set(), "first": first, "last": last, "seq": seq})
         entry["orgs"].add(org)
         entry["first"], entry["last"], entry["seq"] = (
@@ -32,8 +35,10 @@ async def visible_incidents(conn: AsyncConnection, viewer: str, window_us: int) 
             max(entry["last"], last),
             max(entry["seq"], seq),
         )
-    states = await picture_repo.incident_states(conn)
-    counts = await _object_counts(conn, viewer)
+    if not activity:
+        return {}
+    states = await picture_repo.incident_states(conn, only)
+    counts = await _object_counts(conn, viewer, only)
     return {
         incident: {
             "id": incident,
@@ -55,9 +60,9 @@ def _fields(state: picture.IncidentState | None, viewer: str, window_us: int) ->
     return {**fields, "exercise": state.exercise, "coordinators": list(state.coordinators)}
 
 
-async def _object_counts(conn: AsyncConnection, viewer: str) -> dict[str, int]:
-    counts = await picture_repo.public_counts(conn)
-    own = await picture_repo.private_views(conn, viewer)
+async def _object_counts(conn: AsyncConnection, viewer: str, only: str | None) -> dict[str, int]:
+    counts = await picture_repo.public_counts(conn, only)
+    own = await picture_repo.private_views(conn, viewer, None if only is None else [only])
     public = await picture_repo.public_presence(conn, [(row[0], row[1]) for row in own])
     for incident, object_id, json, _kind, removed in own:
         counts[incident] = (
@@ -74,14 +79,15 @@ async def list_incidents(
         selected = [i for i in found.values() if (status is None or i["status"] == status)
                     and (category is None or i["category"] == category)]  # fmt: skip
         if bbox is not None:
-            flt = ObjectFilter(bbox=bbox)
-            selected = [i for i in selected if await objects_for_viewer(conn, viewer, i["id"], flt)]
+            inside = await objects_of_incidents(conn, viewer, [i["id"] for i in selected], ObjectFilter(bbox=bbox))
+            having = {incident for incident, _ in inside}
+            selected = [i for i in selected if i["id"] in having]
     return selected
 
 
 async def get_incident(*, db: Database, viewer: str, window_us: int, incident: str) -> dict[str, Any]:
     async with db.read() as conn:
-        found = await visible_incidents(conn, viewer, window_us)
+        found = await visible_incidents(conn, viewer, window_us, only=incident)
     if incident not in found:
         raise NotFound(f"no incident '{incident}'")
     return found[incident]
@@ -103,9 +109,7 @@ async def combined_picture(
         found = await visible_incidents(conn, viewer, window_us)
         chosen = [i for i, info in found.items() if info["status"] == "active" and info["exercise"] == exercise
                   and (not incidents or i in incidents)]  # fmt: skip
-        objects: list[bytes] = []
-        for incident in chosen:
-            objects.extend(await objects_for_viewer(conn, viewer, incident, flt))
+        objects = [json for _, json in await objects_of_incidents(conn, viewer, chosen, flt)]
     if as_geojson:
         return orjson.dumps({"type": "FeatureCollection", "seq": seq, "features": [_feature(o) for o in objects]})
     return b'{"seq":' + str(seq).encode() + b',"objects":[' + b",".join(objects) + b"]}"
@@ -126,7 +130,7 @@ async def set_coordinators(
     viewer = principal.organisation or ""
     async with db.write() as conn:
         state = await picture_repo.incident_state(conn, incident)
-        if state is None or (not admin and incident not in await visible_incidents(conn, viewer, window_us)):
+        if state is None or (not admin and not await visible_incidents(conn, viewer, window_us, only=incident)):
             raise NotFound(f"no incident '{incident}'")
         if not admin and ("report" not in principal.roles or viewer not in state.coordinators):
             raise Forbidden("only the incident's coordinators (or an admin) name its coordinators")
@@ -139,5 +143,5 @@ async def set_coordinators(
         # The audit head first: the writer locks it before the incident rows, and so must everyone.
         await audit.record(conn, caller, "incident.coordinators", incident, coordinators=named)
         await picture_repo.set_coordinators(conn, incident, named)
-        found = await visible_incidents(conn, viewer, window_us)
+        found = await visible_incidents(conn, viewer, window_us, only=incident)
     return found.get(incident) or {"id": incident, "coordinators": named}

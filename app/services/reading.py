@@ -34,19 +34,41 @@ class ObjectFilter:
         return self.bbox is None or (obj["geometry"] is not None and geojson.intersects(obj["geometry"], self.bbox))
 
 
+# Incidents asked for in one statement at most: a bound on the statement's parameters (SQLite allows 32,766).
+INCIDENTS_PER_QUERY = 500
+
+
 async def objects_for_viewer(conn: AsyncConnection, viewer: str, incident: str, flt: ObjectFilter) -> list[bytes]:
     """The viewer's objects of one incident, rendered, ordered by id."""
+    return [json for _, json in await objects_of_incidents(conn, viewer, [incident], flt)]
+
+
+async def objects_of_incidents(
+    conn: AsyncConnection, viewer: str, incidents: Sequence[str], flt: ObjectFilter
+) -> list[tuple[str, bytes]]:
+    """The viewer's objects of the incidents, rendered, ordered by incident and id: two queries per 500
+    incidents, not two per incident."""
+    found: list[tuple[str, bytes]] = []
+    ordered = sorted(incidents)
+    for start in range(0, len(ordered), INCIDENTS_PER_QUERY):
+        found.extend(await _objects_of(conn, viewer, ordered[start : start + INCIDENTS_PER_QUERY], flt))
+    return found
+
+
+async def _objects_of(
+    conn: AsyncConnection, viewer: str, incidents: Sequence[str], flt: ObjectFilter
+) -> list[tuple[str, bytes]]:
     public = await picture_repo.public_objects(
-        conn, incident, kinds=flt.kinds, include_removed=flt.include_removed, envelope=flt.bbox
+        conn, incidents, kinds=flt.kinds, include_removed=flt.include_removed, envelope=flt.bbox
     )
-    private = await picture_repo.private_views(conn, viewer, incident)
-    own = {row[1] for row in private}
-    selected = [(oid, json.encode()) for oid, json in public if oid not in own]
+    private = await picture_repo.private_views(conn, viewer, incidents)
+    own = {(row[0], row[1]) for row in private}
+    selected = [(incident, oid, json.encode()) for incident, oid, json in public if (incident, oid) not in own]
     if flt.bbox is not None:
-        selected = [(oid, j) for oid, j in selected if flt.admits(orjson.loads(j))]
-    selected.extend((row[1], row[2].encode()) for row in private if row[2] and flt.admits(orjson.loads(row[2])))
-    selected.sort(key=lambda pair: pair[0])
-    return [json for _, json in selected]
+        selected = [item for item in selected if flt.admits(orjson.loads(item[2]))]
+    selected.extend((row[0], row[1], row[2].encode()) for row in private if row[2] and flt.admits(orjson.loads(row[2])))
+    selected.sort(key=lambda item: (item[0], item[1]))
+    return [(incident, json) for incident, _, json in selected]
 
 
 def _json_list(items: Sequence[bytes]) -> bytes:

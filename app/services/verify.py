@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db import Database
 from app.domain import picture
 from app.domain.replay import Replay
-from app.models import ChangeObject, Incident, Object, ObjectView
+from app.models import ChangeObject, Incident, IncidentActivity, Object, ObjectView
 from app.repositories import reports as reports_repo
 from app.services import audit
 
@@ -42,10 +42,14 @@ async def verify(*, db: Database, window_us: int, progress: Callable[[int], None
         )
         stored_incidents = await _rows(conn, cast(Table, Incident.__table__), ("id",))
         stored_changes = await _rows(conn, cast(Table, ChangeObject.__table__), ("seq", "position"))
+        stored_activity = await _rows(
+            conn, cast(Table, IncidentActivity.__table__), ("incident_id", "organisation_id", "audience")
+        )
         audit_problems = await audit.chain_breaks(conn)
     differences = _compare_objects(replay, stored_objects, stored_views)
     differences += _compare_incidents(replay, stored_incidents)
     differences += _compare_changes(replay, stored_changes)
+    differences += _compare_activity(replay, stored_activity)
     differences += audit_problems
     return differences
 
@@ -53,6 +57,17 @@ async def verify(*, db: Database, window_us: int, progress: Callable[[int], None
 async def _rows(conn: AsyncConnection, table: Table, key: tuple[str, ...]) -> dict[tuple[Any, ...], dict[str, Any]]:
     rows = await conn.execute(select(table))
     return {tuple(r._mapping[k] for k in key): dict(r._mapping) for r in rows}
+
+
+def _compare_activity(replay: Replay, stored: dict[Any, Any]) -> list[str]:
+    """The incident activity the writer kept against the one the log gives."""
+    out = []
+    for key in sorted(stored.keys() | replay.activity.keys()):
+        row = stored.get(key)
+        found = [row["first_received"], row["last_received"], row["last_seq"]] if row else None
+        if found != replay.activity.get(key):
+            out.append(f"incident {key[0]}: the activity of {key[1]} (audience '{key[2]}') differs from the log")
+    return out
 
 
 def _compare_objects(replay: Replay, objects: dict[Any, Any], views: dict[Any, Any]) -> list[str]:

@@ -87,11 +87,16 @@ async def _reset(db: Database) -> None:
             await conn.execute(text("INSERT INTO organisations VALUES (:id, :id, 'other', 'NL', 0)"), {"id": org})
 
 
+# The reference writer predates the incident activity table: verify() checks it against the log instead.
+KEPT_BY_THE_NEW_WRITER_ONLY = ("incident_activity",)
+
+
 async def _tables(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     async with db.read() as conn:
         return {
             table.name: sorted(tuple(row) for row in await conn.execute(select(table)))
             for table in Base.metadata.sorted_tables
+            if table.name not in KEPT_BY_THE_NEW_WRITER_ONLY
         }
 
 
