@@ -29,7 +29,7 @@ from app.realtime.protocol import EXTENSION, FrameWriter, text_frame
 from app.repositories import reports as reports_repo
 from app.services import incidents as incidents_service
 from app.services.auth import Principal
-from app.services.reading import ObjectFilter, objects_for_viewer
+from app.services.reading import ObjectFilter, objects_of_incidents
 from app.state import AppState
 
 router = APIRouter()
@@ -300,10 +300,9 @@ async def _assume_everything_inside(state: AppState, subscriber: Subscriber) -> 
     everything = ObjectFilter(include_removed=True)
     async with state.db.read() as conn:
         visible = await incidents_service.visible_incidents(conn, subscriber.viewer, state.window_us)
-        for incident, fields in visible.items():
-            if subscriber.filter.shows(incident, fields["exercise"]):
-                rendered = await objects_for_viewer(conn, subscriber.viewer, incident, everything)
-                subscriber.inside.update((incident, orjson.loads(o)["id"]) for o in rendered)
+        shown = [i for i, fields in visible.items() if subscriber.filter.shows(i, fields["exercise"])]
+        rendered = await objects_of_incidents(conn, subscriber.viewer, shown, everything)
+        subscriber.inside.update((incident, orjson.loads(o)["id"]) for incident, o in rendered)
 
 
 async def _snapshot(websocket: WebSocket, state: AppState, subscriber: Subscriber, reason: str | None) -> int:
@@ -312,13 +311,11 @@ async def _snapshot(websocket: WebSocket, state: AppState, subscriber: Subscribe
     async with state.db.read() as conn:
         seq = await reports_repo.last_seq(conn)
         visible = await incidents_service.visible_incidents(conn, subscriber.viewer, state.window_us)
-        objects: list[bytes] = []
-        for incident, fields in visible.items():
-            if flt.shows(incident, fields["exercise"]):
-                rendered = await objects_for_viewer(conn, subscriber.viewer, incident, object_filter)
-                objects.extend(rendered)
-                if flt.narrows:
-                    subscriber.inside.update((incident, orjson.loads(o)["id"]) for o in rendered)
+        shown = [i for i, fields in visible.items() if flt.shows(i, fields["exercise"])]
+        rendered = await objects_of_incidents(conn, subscriber.viewer, shown, object_filter)
+        objects = [o for _, o in rendered]
+        if flt.narrows:
+            subscriber.inside.update((incident, orjson.loads(o)["id"]) for incident, o in rendered)
     head: dict[str, Any] = {"type": "snapshot", "seq": seq}
     if reason:
         head["reason"] = reason
