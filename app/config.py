@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -68,12 +69,31 @@ class Settings(BaseSettings):
     stream_buffer_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="per stream, before 4008")
     ws_max_message_bytes: int = Field(default=64 * 1024, gt=0, description="largest client frame accepted")
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=15.0, description="idle stream, then heartbeat")
+    federation_key: str | None = Field(
+        default=None, description="a Fernet key that seals the peers' tokens of the federation links"
+    )
+    federation_ca_bundle: Path | None = Field(default=None, description="CA bundle (PEM) for the peers' TLS")
+    federation_allow_http: bool = Field(default=False, description="links to plain http:// peers beyond loopback")
+    federation_batch_reports: int = Field(default=1000, gt=0, le=10_000, description="reports per push at most")
+    federation_batch_bytes: int = Field(default=8 * 1024 * 1024, ge=1024 * 1024, description="bytes per push")
+    federation_timeout_seconds: float = Field(default=30.0, gt=0, description="one push to a peer, at most")
+    federation_down_after_seconds: float = Field(default=30.0, gt=0, description="failing that long: down")
 
     @field_validator("admin_token")
     @classmethod
     def _admin_token_is_strong(cls, value: str | None) -> str | None:
         if value is not None and len(value) < 24:
             raise ValueError("NETCOP_ADMIN_TOKEN must be at least 24 characters (use a random token)")
+        return value or None
+
+    @field_validator("federation_key")
+    @classmethod
+    def _federation_key_is_a_key(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                Fernet(value.encode())
+            except ValueError as error:
+                raise ValueError("NETCOP_FEDERATION_KEY must be a Fernet key (Fernet.generate_key())") from error
         return value or None
 
     @field_validator("dashboard_tile_url")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from app import log_redaction
-from app.api import admin, failures, operations, picture, reports
+from app.api import admin, failures, federation, ingest, operations, picture, reports
 from app.api.intake import ReportIntake
 from app.api.responses import json_value
 from app.api.timeouts import RequestTimeout
@@ -23,6 +23,7 @@ from app.config import Settings
 from app.dashboard import router as dashboard
 from app.db import Database
 from app.errors import BadRequest, Invalid, NetcopError, for_status
+from app.federation.runner import LinkRunner
 from app.realtime import stream
 from app.realtime.follower import Follower
 from app.realtime.hub import Hub
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.netcop = AppState(settings, db, ingestor, authenticator, hub, follower)
         await follower.start()
         ingestor.start()
+        links = LinkRunner(db, settings)
+        await links.start()
         # What start-up built lives as long as the process: keep it out of the collector's scans, and collect
         # less often than CPython's default (every 700 allocations), which a report makes dozens of.
         gc.freeze()
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await links.stop()
             await ingestor.stop()
             await follower.stop()
             await db.dispose()
@@ -77,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         **_NO_TELEMETRY,
     )
-    for module in (reports, admin, picture, operations, stream):
+    for module in (reports, ingest, admin, federation, picture, operations, stream):
         app.include_router(module.router)
     dashboard.mount(app)
     _add_error_handlers(app)
