@@ -15,6 +15,23 @@ echo "== installing netcop and its test tools into .venv"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
 
+# The dashboard's browser tests drive Debian's chromium (never a browser Playwright would download). Without it
+# they are skipped, and say so, except under CI, where that is a failure.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "== installing chromium (Debian's package) for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+      || echo "== could not install chromium with apt-get" >&2
+  fi
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAILED: chromium is required under CI for the browser tests and could not be installed" >&2
+    exit 1
+  fi
+  echo "== SKIPPED: the browser tests (no /usr/bin/chromium; as root: apt-get install chromium)"
+fi
+
 echo "== ruff and mypy"
 .venv/bin/ruff check app tests bench
 .venv/bin/mypy app

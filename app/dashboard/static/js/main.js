@@ -97,7 +97,7 @@ function onSnapshot(message) {
 function onChange(message) {
   state.live.apply(message.objects, message.seq);
   if (!state.past && !state.hidden.has(message.incident)) {
-    for (const object of message.objects) state.map.update(object);
+    state.map.update(message.objects);
     renderSoon();
   }
   if (state.panel?.startsWith(`${message.incident}/`)) refreshPanelSoon();
@@ -197,11 +197,12 @@ async function showMoment(report) {
 
 function choose(incident) {
   if (state.past) state.timeline.live();
+  const wasHidden = state.hidden.delete(incident);
   state.selected = incident;
   state.filter = null;
-  state.hidden.delete(incident);
   state.timeline.setReports(state.reports.get(incident) ?? []);
-  render();
+  if (wasHidden) render();
+  else renderSide();
   state.map.zoomTo(state.live.of(new Set([incident])));
   refreshReports(incident).then(() => renderSide());
 }
@@ -245,8 +246,9 @@ function switchLanguage() {
 function openPanel(key) {
   state.panel = key;
   byId("panel").hidden = false;
+  byId("panel-close").focus();
   state.map.map.invalidateSize();
-  refreshPanel().then(() => byId("panel-close").focus());
+  refreshPanel();
 }
 
 function closePanel() {

@@ -7,7 +7,7 @@ import { colour, disciplineOf, kindStyle, objectLabel } from "./styles.js";
 
 const L = window.L;
 const NETHERLANDS = [[50.75, 3.3], [53.7, 7.25]];
-const PERMANENT_LABELS_UP_TO = 1500;
+const PERMANENT_LABELS_UP_TO = 300;  // beyond, labels show on hover and focus: clusters and counts declutter
 const BASE_STYLE = {
   land: { color: "#b8b2a3", weight: 1, fillColor: "#f3efe6", fillOpacity: 1 },
   lake: { color: "#8db8d6", weight: 1, fillColor: "#cfe3f1", fillOpacity: 1 },
@@ -26,6 +26,7 @@ export class ObjectMap {
     this.addBase(tileUrl);
     this.points = L.markerClusterGroup({
       chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 36, iconCreateFunction: clusterIcon,
+      animate: false,  // re-clustering thousands of markers in an animation costs seconds of a laptop's main thread
     });
     this.shapes = L.featureGroup();
     this.map.addLayer(this.shapes).addLayer(this.points);
@@ -59,24 +60,21 @@ export class ObjectMap {
     this.counted();
   }
 
-  update(object) {
-    const key = keyOf(object);
-    this.drop(key);
-    if (!object.removed) {
-      const layer = this.layerOf(object, this.layers.size < PERMANENT_LABELS_UP_TO);
-      if (layer) {
-        this.layers.set(key, layer);
-        (layer instanceof L.Marker ? this.points : this.shapes).addLayer(layer);
-      }
+  update(objects) {
+    const gone = objects.map((object) => this.layers.get(keyOf(object))).filter(Boolean);
+    this.points.removeLayers(gone.filter((layer) => layer instanceof L.Marker));
+    for (const layer of gone) if (!(layer instanceof L.Marker)) this.shapes.removeLayer(layer);
+    const markers = [];
+    for (const object of objects) {
+      this.layers.delete(keyOf(object));
+      const layer = object.removed ? null : this.layerOf(object, this.layers.size + objects.length <= PERMANENT_LABELS_UP_TO);
+      if (!layer) continue;
+      this.layers.set(keyOf(object), layer);
+      if (layer instanceof L.Marker) markers.push(layer);
+      else this.shapes.addLayer(layer);
     }
+    this.points.addLayers(markers);
     this.counted();
-  }
-
-  drop(key) {
-    const layer = this.layers.get(key);
-    if (!layer) return;
-    (layer instanceof L.Marker ? this.points : this.shapes).removeLayer(layer);
-    this.layers.delete(key);
   }
 
   counted() {
@@ -102,6 +100,7 @@ export class ObjectMap {
       : shape(object, colour(discipline), style, conflicted);
     layer.bindTooltip(objectLabel(object), { permanent: labelled, direction: "right", className: "label" });
     layer.on("click", () => this.onChoose(keyOf(object)));
+    layer.on("keypress", (event) => { if (event.originalEvent.key === "Enter") this.onChoose(keyOf(object)); });
     return layer;
   }
 }
@@ -110,7 +109,7 @@ function marker(object, discipline, style, conflicted) {
   const [lon, lat] = object.geometry.coordinates;
   const classes = `marker d-${discipline} shape-${style.shape}${conflicted ? " conflicted" : ""}`;
   const icon = L.divIcon({ className: "", html: `<div class="${classes}"><span></span></div>`, iconSize: [26, 26] });
-  const layer = L.marker([lat, lon], { icon, keyboard: true, title: `${object.kind}: ${objectLabel(object)}` });
+  const layer = L.marker([lat, lon], { icon, keyboard: true, autoPanOnFocus: false, title: `${object.kind}: ${objectLabel(object)}` });
   layer.on("add", () => { layer.getElement()?.querySelector("span")?.replaceChildren(style.letter); });
   return layer;
 }

@@ -30,14 +30,14 @@ function properties(object, organisations) {
   const rows = [["kind", object.kind], ["geometry", object.geometry?.type ?? null],
     ...Object.entries(object.properties ?? {})];
   return h("table", {},
-    h("thead", {}, h("tr", {}, ["panel.property", "panel.value", "panel.by", "panel.at"].map((k) => h("th", { text: t(k) })))),
+    h("thead", {}, h("tr", {}, ["panel.property", "panel.value", "panel.by"].map((k) => h("th", { text: t(k) })))),
     h("tbody", {}, rows.map(([name, value]) => {
       const source = object.provenance?.[name];
       return h("tr", { "data-property": name },
         h("th", { scope: "row", text: name }),
         h("td", { class: "value", text: showValue(value) }),
-        h("td", { text: source ? organisationName(source.organisation, organisations) : "—" }),
-        h("td", { text: source ? time(source.observed_at) : "—" }));
+        h("td", { class: "source" }, source ? organisationName(source.organisation, organisations) : "—",
+          source ? h("div", { class: "muted", text: time(source.observed_at) }) : null));
     })));
 }
 

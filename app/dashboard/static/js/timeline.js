@@ -84,6 +84,7 @@ export class Timeline {
       return;
     }
     const report = this.reports[this.position];
-    output.textContent = `${t("time.as_of")} ${time(report.received_at)} (${t("time.after")} #${report.seq}, ${report.organisation})`;
+    output.textContent = `${t("time.as_of")} ${time(report.received_at)} (${t("time.after")} #${report.seq}, `
+      + `${report.organisation}, ${t("time.observed")} ${time(report.observed_at)})`;
   }
 }
