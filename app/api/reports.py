@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -22,7 +22,6 @@ from app.schemas.reports import CONTRACT_LIMITS, BatchIn, ReportIn, ReportLimits
 from app.services.audit import Caller
 from app.services.auth import Principal
 from app.services.group import STEP_SECONDS
-from app.services.ingest import Outcome
 from app.state import AppState
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -70,12 +69,6 @@ async def _stored_retry(state: AppState, organisation: str, body: Any, digest: s
     return await state.ingestor.stored_answer(organisation, body["id"], digest)
 
 
-def _answer(outcome: Outcome) -> tuple[int, Any]:
-    if outcome.error is not None:
-        raise outcome.error
-    return outcome.status, outcome.answer
-
-
 @dataclass(frozen=True, slots=True)
 class Intake:
     """One POST of reports as the HTTP edge received it: the header that authenticates it, its body as it
@@ -88,6 +81,26 @@ class Intake:
     address: str | None
 
 
+Locate = Callable[[str], str]  # a report path -> the path in the document the report was translated from
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sends a report: the token's principal, its organisation and the caller's address (for the audit log)."""
+
+    principal: Principal
+    organisation: str
+    address: str | None
+
+
+async def sender(state: AppState, intake: Intake) -> Sender:
+    """The authenticated sender of a report (401, 403 for a token without ``report`` or without organisation),
+    counted against its organisation's report rate (429)."""
+    principal, organisation = await _sender(state, intake)
+    state.limits.reports.check(organisation)
+    return Sender(principal, organisation, intake.address)
+
+
 async def _sender(state: AppState, intake: Intake) -> tuple[Principal, str]:
     principal = await state.authenticator.authenticate(intake.authorization)
     principal.require("report")
@@ -96,27 +109,45 @@ async def _sender(state: AppState, intake: Intake) -> tuple[Principal, str]:
     return principal, principal.organisation
 
 
-def _checked(body: Any, raw: bytes, state: AppState) -> tuple[str, Invalid | None]:
+def _checked(body: Any, raw: bytes | None, state: AppState) -> tuple[str, Invalid | None]:
     """The report's digest, and its 422 if it is invalid."""
     return canonical.digest(body, raw), validate_report(body, *_clock(state), limits=state.report_limits)
 
 
 async def accept_report(state: AppState, intake: Intake) -> tuple[int, Any]:
     """``POST /api/v1/reports``: (status, answer) or a raised error."""
-    principal, organisation = await _sender(state, intake)
-    state.limits.reports.check(organisation)
+    who = await sender(state, intake)
     require_json(intake.content_type)
     raw = await read_body(intake.chunks, intake.content_length, state.settings.max_report_bytes)
-    body = parse_json(raw)
-    state.limits.work.check(organisation, _object_entries(body))
+    return await submit_body(state, who, parse_json(raw), raw=raw)
+
+
+async def submit_body(
+    state: AppState, who: Sender, body: Any, *, raw: bytes | None = None, locate: Locate | None = None
+) -> tuple[int, Any]:
+    """A parsed report body through the rest of ``POST /api/v1/reports``: the work rate, the retry look-up, the
+    contract's checks and the writer; (status, answer) or a raised error. The partner-format adapters hand the
+    report they translated here, with ``locate`` naming where in their document a report path came from."""
+    state.limits.work.check(who.organisation, _object_entries(body))
     digest, invalid = _checked(body, raw, state)
     if invalid is not None:
-        retry = await _stored_retry(state, organisation, body, digest)
+        retry = await _stored_retry(state, who.organisation, body, digest)
         if retry is None:
-            raise invalid
+            raise _located(invalid, locate)
         return 200, retry
-    caller = Caller(principal.token_id, intake.address)
-    return _answer(await state.ingestor.submit(organisation, oriented(body), digest, caller))
+    caller = Caller(who.principal.token_id, who.address)
+    outcome = await state.ingestor.submit(who.organisation, oriented(body), digest, caller)
+    if outcome.error is not None:
+        raise _located(outcome.error, locate)
+    return outcome.status, outcome.answer
+
+
+def _located(error: NetcopError, locate: Locate | None) -> NetcopError:
+    """The error with its detail paths put in terms of the document the report was translated from."""
+    if locate is not None:
+        for detail in error.details:
+            detail["path"] = locate(detail["path"])
+    return error
 
 
 async def _check_batch(reports: list[Any], state: AppState) -> list[tuple[str, NetcopError | None]]:
@@ -164,7 +195,7 @@ async def accept_batch(state: AppState, intake: Intake) -> tuple[int, Any]:
     return 200, {"results": results}
 
 
-def _request_intake(request: Request) -> Intake:
+def request_intake(request: Request) -> Intake:
     return Intake(request.headers.get("authorization"), request.headers.get("content-type"),
                   request.headers.get("content-length"), request.stream(),
                   request.client.host if request.client else None)  # fmt: skip
@@ -188,7 +219,7 @@ def _request_intake(request: Request) -> Intake:
 async def post_report(
     request: Request, state: StateDep, authorization: Annotated[str | None, Header(description="Bearer <token>")] = None
 ) -> Response:
-    status, answer = await accept_report(state, _request_intake(request))
+    status, answer = await accept_report(state, request_intake(request))
     return json_value(answer, status)
 
 
@@ -201,7 +232,7 @@ async def post_report(
 async def post_batch(
     request: Request, state: StateDep, authorization: Annotated[str | None, Header(description="Bearer <token>")] = None
 ) -> Response:
-    status, answer = await accept_batch(state, _request_intake(request))
+    status, answer = await accept_batch(state, request_intake(request))
     return json_value(answer, status)
 
 

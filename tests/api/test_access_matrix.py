@@ -17,6 +17,8 @@ PUBLIC |= {("GET", "/"), ("GET", "/dashboard/base.geojson")}  # the dashboard: i
 NEEDS = {
     ("POST", "/api/v1/reports"): "report",
     ("POST", "/api/v1/reports/batch"): "report",
+    ("POST", "/api/v1/ingest/geojson"): "report",
+    ("POST", "/api/v1/ingest/cap"): "report",
     ("GET", "/api/v1/incidents"): "read",
     ("GET", "/api/v1/incidents/{incident_id}"): "read",
     ("GET", "/api/v1/incidents/{incident_id}/picture"): "read",
