@@ -17,7 +17,7 @@ from app.api.deps import StateDep
 from app.api.json_input import parse_json, read_body
 from app.api.responses import errors, json_value
 from app.errors import Invalid, UnsupportedMediaType
-from app.formats import cap, geojson_in
+from app.formats import cap, cot, geojson_in
 from app.formats.translation import Translation
 from app.state import AppState
 
@@ -111,3 +111,28 @@ async def ingest_cap(
 ) -> Response:
     """A CAP 1.2 alert, valid against the OASIS schema; answers as ``POST /api/v1/reports``."""
     return await _ingest(state, request, cap.MEDIA_TYPES, lambda raw: cap.translate(cap.read(raw), incident))
+
+
+@router.post(
+    "/cot",
+    status_code=201,
+    summary="One or more Cursor-on-Target <event>s as one report (uid as object id)",
+    openapi_extra=_body(cot.MEDIA_TYPES, {"type": "string", "description": "one or more CoT <event>s"}),
+    responses=ANSWERS,
+)
+async def ingest_cot(
+    request: Request,
+    state: StateDep,
+    incident: Annotated[str | None, Query(description="the incident (required)")] = None,
+    id: Annotated[str | None, Query(description="the report id; default: one made of the content")] = None,  # noqa: A002
+    visibility: Annotated[str | None, Query(description="partners (default), restricted or public")] = None,
+    audience: Annotated[list[str] | None, Query(description="with restricted: organisations (repeatable)")] = None,
+    authorization: Authorization = None,
+) -> Response:
+    """Cursor-on-Target events as TAK clients send them; answers as ``POST /api/v1/reports``."""
+
+    def translate(raw: bytes) -> Translation:
+        fields = cot.Fields(_required("incident", incident), id, visibility, tuple(audience or ()))
+        return cot.translate(cot.read(raw), fields)
+
+    return await _ingest(state, request, cot.MEDIA_TYPES, translate)
