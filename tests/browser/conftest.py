@@ -41,14 +41,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     if os.environ.get("NETCOP_TEST_DATABASE_URL") or chromium.missing():
         pytest.skip("no browser tests here")
     workdir = tmp_path_factory.mktemp("dashboard")
-    env = processes.environment(f"sqlite+aiosqlite:///{workdir / 'netcop.db'}")
+    database = workdir / "netcop.db"
+    env = processes.environment(f"sqlite+aiosqlite:///{database}")
     server = processes.start(env, workdir)
     try:
         loaded = processes.run_netcop(env, "demo", "--url", server.url, "--admin-token", ADMIN_TOKEN, cwd=workdir)
         assert loaded.returncode == 0, loaded.stderr
         found = TOKEN_LINE.search(loaded.stderr)
         assert found, loaded.stderr
-        yield Demo(server, found.group(1))
+        yield Demo(server, found.group(1), database)
     finally:
         problems = processes.stop_all([server])
     assert problems is None, problems

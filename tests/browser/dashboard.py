@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ class Demo:
 
     server: Server
     token: str
+    database: Path
 
     async def get(self, path: str, **params: Any) -> Any:
         async with httpx.AsyncClient(base_url=self.server.url, timeout=30) as http:

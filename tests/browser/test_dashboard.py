@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import WebSocket, expect
@@ -149,6 +151,38 @@ async def test_after_a_server_restart_the_page_resumes_and_catches_up(dashboard:
     await dashboard.page.wait_for_selector('#connection[data-state="live"]')
     assert "after_seq=" in sockets[-1].url
     assert "after_seq=" not in sockets[0].url
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """Copies a stopped server's SQLite database (and its write-ahead log, if any) over another."""
+    for suffix in ("", "-wal", "-shm"):
+        copied = Path(f"{target}{suffix}")
+        copied.unlink(missing_ok=True)
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", copied)
+
+
+async def test_a_resync_snapshot_replaces_what_the_page_held(dashboard: Dashboard, demo: Demo, tmp_path: Path) -> None:
+    """When the server comes back with a log that ends before the page's resume point (a database restored from a
+    backup), the stream answers with a resync snapshot and the page shows exactly that picture: an object known
+    only after the backup leaves the map."""
+    frames: list[str] = []
+    dashboard.page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: frames.append(str(frame))))
+    backup = tmp_path / "backup.db"
+    demo.server.stop()
+    _copy_database(demo.database, backup)
+    demo.server.start()
+    await dashboard.sign_in()
+    before = await dashboard.wait_for_features(await demo.mapped_objects())
+    await demo.post("politie-zhz", _point_report(_unique("after-backup"), lon=4.62, lat=51.79))
+    await dashboard.wait_for_features(before + 1)
+    demo.server.stop()
+    await dashboard.page.wait_for_selector('#connection[data-state="reconnecting"]')
+    _copy_database(backup, demo.database)
+    demo.server.start()
+    await dashboard.wait_for_features(before)
+    await dashboard.page.wait_for_selector('#connection[data-state="live"]')
+    assert any('"reason":"resync"' in frame for frame in frames)
 
 
 async def test_a_wrong_token_is_refused_on_the_page(dashboard: Dashboard) -> None:
