@@ -9,6 +9,7 @@ from app.config import Settings
 from app.db import Database
 from app.realtime.follower import Follower
 from app.realtime.hub import Hub
+from app.realtime.snapshots import SharedSnapshots
 from app.schemas.reports import ReportLimits
 from app.services.auth import Authenticator
 from app.services.ingest import Ingestor
@@ -24,6 +25,7 @@ class AppState:
     hub: Hub
     follower: Follower
     limits: Limits = field(init=False)
+    snapshots: SharedSnapshots = field(default_factory=SharedSnapshots)
 
     def __post_init__(self) -> None:
         self.limits = Limits(self.settings)

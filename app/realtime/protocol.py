@@ -14,12 +14,35 @@ stream falls back to ASGI sends of the same bytes.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 EXTENSION = "netcop.frames"
 DROP_AFTER_CLOSE_SECONDS = 30.0
+
+
+def text_fragments(payload: bytes, size: int) -> Iterator[bytes]:
+    """The payload as one text message in frames of at most ``size`` payload bytes (RFC 6455 section 5.4): a
+    text frame without FIN, continuation frames, the last with FIN. One frame when it fits."""
+    if len(payload) <= size:
+        yield text_frame(payload)
+        return
+    view = memoryview(payload)
+    last = (len(payload) - 1) // size * size
+    for start in range(0, len(payload), size):
+        opcode = 0x01 if start == 0 else 0x00
+        first_byte = opcode | (0x80 if start == last else 0x00)
+        chunk = view[start : start + size]
+        length = len(chunk)
+        if length < 126:
+            head = bytes((first_byte, length))
+        elif length < 65536:
+            head = struct.pack("!BBH", first_byte, 126, length)
+        else:
+            head = struct.pack("!BBQ", first_byte, 127, length)
+        yield head + chunk
 
 
 class Releasable(Protocol):

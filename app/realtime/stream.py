@@ -25,7 +25,8 @@ from app.domain import geojson
 from app.errors import Forbidden, Invalid, NetcopError, TooManyRequests, Unauthorized
 from app.realtime.changes import read_changes
 from app.realtime.hub import StreamFilter, Subscriber
-from app.realtime.protocol import EXTENSION, FrameWriter, text_frame
+from app.realtime.protocol import EXTENSION, FrameWriter, text_fragments
+from app.realtime.snapshots import Snapshot
 from app.repositories import reports as reports_repo
 from app.services import incidents as incidents_service
 from app.services.auth import Principal
@@ -39,6 +40,7 @@ SEND_TIMEOUT = 30.0
 MAX_CLIENT_MESSAGES_PER_SECOND = 20
 MAX_CATCH_UP = 100_000
 CATCH_UP_SPAN = 1000
+FRAGMENT_BYTES = 256 * 1024  # a large message's frames: the client's buffer bound applies between them
 EXERCISE_VALUES = {"true": True, "1": True, "false": False, "0": False}
 
 
@@ -242,8 +244,11 @@ async def _serve_fast(websocket: WebSocket, subscriber: Subscriber, sent: int) -
 async def _send(websocket: WebSocket, subscriber: Subscriber, message: bytes) -> None:
     """Sends one message: a prepared frame on the fast path, an ASGI send otherwise."""
     if subscriber.writer is not None:
-        subscriber.writer.write(text_frame(message))
-        await _drained(subscriber.writer, subscriber.max_bytes)
+        # In frames as the client takes them: a client that does not read holds its buffer bound of a large
+        # message (a snapshot shared by many streams), not a copy of all of it.
+        for frame in text_fragments(message, FRAGMENT_BYTES):
+            subscriber.writer.write(frame)
+            await _drained(subscriber.writer, subscriber.max_bytes)
         return
     async with asyncio.timeout(SEND_TIMEOUT):
         await websocket.send({"type": "websocket.send", "text": message.decode()})
@@ -306,21 +311,29 @@ async def _assume_everything_inside(state: AppState, subscriber: Subscriber) -> 
 
 
 async def _snapshot(websocket: WebSocket, state: AppState, subscriber: Subscriber, reason: str | None) -> int:
-    flt = subscriber.filter
-    object_filter = ObjectFilter(kinds=tuple(flt.kinds), bbox=flt.bbox)
+    """Sends the snapshot at the current seq, shared with every stream of the same viewer and filter that needs
+    it at the same time (``realtime.snapshots``)."""
     async with state.db.read() as conn:
         seq = await reports_repo.last_seq(conn)
-        visible = await incidents_service.visible_incidents(conn, subscriber.viewer, state.window_us)
+    viewer, flt = subscriber.viewer, subscriber.filter
+    key = (viewer, flt, seq, reason)
+    async with state.snapshots.use(key, lambda: _build_snapshot(state, viewer, flt, seq, reason)) as snapshot:
+        subscriber.inside.update(snapshot.inside)
+        await _send(websocket, subscriber, snapshot.message)
+    return seq
+
+
+async def _build_snapshot(state: AppState, viewer: str, flt: StreamFilter, seq: int, reason: str | None) -> Snapshot:
+    object_filter = ObjectFilter(kinds=tuple(flt.kinds), bbox=flt.bbox)
+    async with state.db.read() as conn:
+        visible = await incidents_service.visible_incidents(conn, viewer, state.window_us)
         shown = [i for i, fields in visible.items() if flt.shows(i, fields["exercise"])]
-        rendered = await objects_of_incidents(conn, subscriber.viewer, shown, object_filter)
-        objects = [o for _, o in rendered]
-        if flt.narrows:
-            subscriber.inside.update((incident, orjson.loads(o)["id"]) for incident, o in rendered)
+        rendered = await objects_of_incidents(conn, viewer, shown, object_filter)
+    inside = frozenset((incident, orjson.loads(o)["id"]) for incident, o in rendered) if flt.narrows else frozenset()
     head: dict[str, Any] = {"type": "snapshot", "seq": seq}
     if reason:
         head["reason"] = reason
-    await _send(websocket, subscriber, orjson.dumps(head)[:-1] + b',"objects":[' + b",".join(objects) + b"]}")
-    return seq
+    return Snapshot(orjson.dumps(head)[:-1] + b',"objects":[' + b",".join(o for _, o in rendered) + b"]}", inside)
 
 
 async def _write(websocket: WebSocket, state: AppState, subscriber: Subscriber, sent: int) -> int | None:
