@@ -1,10 +1,11 @@
 """The hot path of the two report routes: pure ASGI in front of FastAPI.
 
-``POST /api/v1/reports`` and ``POST /api/v1/reports/batch`` are what partners call thousands of times a second in
-a crisis. FastAPI's routing, dependency solving and response classes cost more than parsing, validating and
-merging a small report, so this middleware answers those two exact paths itself, with the same handlers the
-FastAPI routes use (``api.reports.accept_report`` / ``accept_batch``) and the same error shape. Every other
-request, and the OpenAPI document that describes these two, stay with FastAPI.
+``POST /api/v1/reports`` and ``POST /api/v1/reports/batch`` are what every partner calls for each report it sends
+(measured: 650-780 single reports/s, 2,000-2,400/s in batches; README, Benchmarks). FastAPI's routing,
+dependency solving and response classes cost more than parsing, validating and merging a small report, so this
+middleware answers those two exact paths itself, with the same handlers the FastAPI routes use
+(``api.reports.accept_report`` / ``accept_batch``) and the same error shape. Every other request, and the OpenAPI
+document that describes these two, stay with FastAPI.
 """
 
 from __future__ import annotations

@@ -1,4 +1,2 @@
 """End-to-end tests start real server processes with the fixtures of ``tests/support/server_fixtures.py``
 (``server``, ``start_server``, ``netcop_env``, ``shared_servers``, ``http``), which every test directory shares."""
-
-from tests.support.server_fixtures import StartServer as StartServer  # test_http_edge.py imports it from here

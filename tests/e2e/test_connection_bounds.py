@@ -18,7 +18,7 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.conftest import StartServer
+from tests.support.server_fixtures import StartServer
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.conftest import StartServer
-from tests.e2e.processes import Server
+from tests.support.processes import Server
+from tests.support.server_fixtures import StartServer
 
 pytestmark = pytest.mark.e2e
 
