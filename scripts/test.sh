@@ -32,6 +32,14 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "== SKIPPED: the browser tests (no /usr/bin/chromium; as root: apt-get install chromium)"
 fi
 
+# GDAL's ogr2ogr checks that the GeoJSON out survives conversion to a GeoPackage (tests/formats); without it that
+# test is skipped.
+if ! command -v ogr2ogr >/dev/null && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "== installing gdal-bin (Debian's package) for the GIS conversion test"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin) >/dev/null \
+    || echo "== could not install gdal-bin with apt-get" >&2
+fi
+
 echo "== ruff and mypy"
 .venv/bin/ruff check app tests bench
 .venv/bin/mypy app

@@ -6,6 +6,8 @@
   as netcop's own GeoJSON writes it, is read as ``<object>``: a picture exported, edited and sent back lands on the
   same objects.
 - The property ``kind`` is the object's kind; the other properties are its properties, flat as the contract wants.
+  What netcop's own GeoJSON adds (``netcop_...``) is left out, and its escaped names (``netcop_property_id``) are
+  read back (``geojson_out``).
   A ``null`` is left out rather than sent as "clear this": a GIS writes ``null`` in every empty cell of its table,
   and a partner that left a column empty has said nothing about it.
 - A ``null`` geometry asserts no geometry (an unlocated feature keeps what the picture had).
@@ -21,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.formats import geojson_out
 from app.formats.translation import Translation, content_id, refuse
 
 CRS84_NAMES = frozenset(
@@ -81,16 +84,29 @@ def _entry(feature: Any, path: str, incident: str, errors: Errors) -> dict[str, 
     if properties is not None and not isinstance(properties, dict):
         errors.append((f"{path}.properties", "must be an object or null"))
         return None
+    kind = (properties or {}).get("kind")
     properties = {key: value for key, value in (properties or {}).items() if value is not None}
     object_id = _object_id(feature, properties, path, incident, errors)
     entry: dict[str, Any] = {"id": object_id}
-    if "kind" in properties:
-        entry["kind"] = properties.pop("kind")
+    if kind is not None:
+        entry["kind"] = kind
+    properties = _partner_properties(properties)
     if feature.get("geometry") is not None:
         entry["geometry"] = feature["geometry"]
     if properties:
         entry["properties"] = properties
     return entry
+
+
+def _partner_properties(properties: dict[str, Any]) -> dict[str, Any]:
+    """The partner's properties of a feature: netcop's own GeoJSON facts (``netcop_...``) and ``kind`` left out,
+    escaped names (``netcop_property_id``) read back."""
+    found = {}
+    for name, value in properties.items():
+        partner = geojson_out.partner_name(name)
+        if partner is not None:
+            found[partner] = value
+    return found
 
 
 def _object_id(feature: dict[str, Any], properties: dict[str, Any], path: str, incident: str, errors: Errors) -> Any:

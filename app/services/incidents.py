@@ -12,6 +12,7 @@ from app.db import Database
 from app.domain import geojson, picture
 from app.domain.timefmt import format_micros
 from app.errors import Forbidden, Invalid, NotFound
+from app.formats import geojson_out
 from app.repositories import organisations as organisations_repo
 from app.repositories import picture as picture_repo
 from app.repositories import reports as reports_repo
@@ -116,9 +117,7 @@ async def combined_picture(
 
 
 def _feature(rendered: bytes) -> dict[str, Any]:
-    obj = orjson.loads(rendered)
-    geometry = obj.pop("geometry")
-    return {"type": "Feature", "id": f"{obj['incident']}/{obj['id']}", "geometry": geometry, "properties": obj}
+    return geojson_out.feature(orjson.loads(rendered))
 
 
 async def set_coordinators(
