@@ -21,6 +21,10 @@ import { setupTabs } from "./tabs.js";
 
 const INCIDENT_REFRESH_MS = 30_000;
 
+// A background read that failed (the service away for a moment) is retried by the next change or refresh; the
+// connection state already tells the user, and a 401 has signed them out.
+const retriedLater = () => {};
+
 const state = {
   mode: "real", organisations: new Map(), incidents: [], live: new Picture(), reports: new Map(),
   selected: null, hidden: new Set(), known: new Set(), past: null, panel: null, filter: null,
@@ -30,16 +34,16 @@ const state = {
 function boot() {
   i18n.apply();
   for (const button of document.querySelectorAll(".lang-switch")) button.addEventListener("click", switchLanguage);
-  listen(start);
+  listen(() => start().catch(retriedLater));
   api.whenUnauthorized(signOut);
   byId("signout").addEventListener("click", () => signOut(null));
   byId("panel-close").addEventListener("click", closePanel);
   byId("mode-real").addEventListener("click", () => setMode("real"));
   byId("mode-exercise").addEventListener("click", () => setMode("exercise"));
   setupTabs(() => state.map?.map.invalidateSize());
-  state.timeline = new Timeline({ onMoment: showMoment });
-  setInterval(() => { if (state.stream) refreshIncidents(); }, INCIDENT_REFRESH_MS);
-  if (session.token()) start();
+  state.timeline = new Timeline({ onMoment: (report) => showMoment(report).catch(retriedLater) });
+  setInterval(() => { if (state.stream) refreshIncidents().catch(retriedLater); }, INCIDENT_REFRESH_MS);
+  if (session.token()) start().catch(retriedLater);
   else showSignin(null);
 }
 
@@ -88,7 +92,7 @@ function showConnection(connection, reason) {
 
 function onSnapshot(message) {
   state.live = new Picture(message.objects, message.seq);
-  refreshIncidents();
+  refreshIncidents().catch(retriedLater);
   if (state.past) return;
   render();
   if (!state.zoomed) zoomToSelected();
@@ -136,7 +140,7 @@ async function refreshReports(incident) {
   if (incident === state.selected) state.timeline.setReports(state.reports.get(incident));
 }
 
-const refreshIncidentsSoon = throttle(() => refreshIncidents(), 300);
+const refreshIncidentsSoon = throttle(() => refreshIncidents().catch(retriedLater), 300);
 
 // --- what is on show ---------------------------------------------------------------------------------------
 
@@ -192,7 +196,7 @@ async function showMoment(report) {
     state.past = { report, picture, incident: pastIncident(live, reports, picture) };
   }
   render();
-  refreshPanel();
+  refreshPanel().catch(retriedLater);
 }
 
 function choose(incident) {
@@ -204,7 +208,7 @@ function choose(incident) {
   if (wasHidden) render();
   else renderSide();
   state.map.zoomTo(state.live.of(new Set([incident])));
-  refreshReports(incident).then(() => renderSide());
+  refreshReports(incident).then(() => renderSide(), retriedLater);
 }
 
 function toggle(incident, shown) {
@@ -221,7 +225,7 @@ function setMode(mode) {
   if (state.past) state.timeline.live();
   Object.assign(state, { live: new Picture(), selected: null, past: null });
   closePanel();
-  refreshIncidents().then(() => { render(); zoomToSelected(); });
+  refreshIncidents().then(() => { render(); zoomToSelected(); }, retriedLater);
   connect();
 }
 
@@ -237,7 +241,7 @@ function switchLanguage() {
   if (state.stream) {
     showConnection(state.stream.state);
     render();
-    refreshPanel();
+    refreshPanel().catch(retriedLater);
   }
 }
 
@@ -248,7 +252,7 @@ function openPanel(key) {
   byId("panel").hidden = false;
   byId("panel-close").focus();
   state.map.map.invalidateSize();
-  refreshPanel();
+  refreshPanel().catch(retriedLater);
 }
 
 function closePanel() {
@@ -271,6 +275,6 @@ async function refreshPanel() {
   renderPanel(byId("panel-title"), byId("panel-body"), { object, history, organisations: state.organisations });
 }
 
-const refreshPanelSoon = throttle(() => refreshPanel(), 200);
+const refreshPanelSoon = throttle(() => refreshPanel().catch(retriedLater), 200);
 
 boot();
