@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from app import log_redaction
-from app.api import admin, failures, federation, ingest, operations, picture, reports
+from app.api import admin, failures, federation, ingest, operations, picture, reports, vocabulary
 from app.api.intake import ReportIntake
 from app.api.responses import json_value
 from app.api.timeouts import RequestTimeout
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         **_NO_TELEMETRY,
     )
-    for module in (reports, ingest, admin, federation, picture, operations, stream):
+    for module in (reports, ingest, vocabulary, admin, federation, picture, operations, stream):
         app.include_router(module.router)
     dashboard.mount(app)
     _add_error_handlers(app)

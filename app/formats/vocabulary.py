@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 Labels = tuple[str, str, str]  # nl, en, de
 
 KINDS: dict[str, Labels] = {
@@ -70,6 +72,19 @@ PROPERTIES: dict[str, tuple[Labels, str | None]] = {
     "expires": (("Geldig tot", "Expires", "Gültig bis"), "RFC 3339"),
     "area_description": (("Gebied", "Area", "Gebiet"), None),
     "sender_name": (("Afzender", "Sender", "Absender"), None),
+    "language": (("Taal", "Language", "Sprache"), None),
+    "intended_audience": (("Doelgroep", "Audience", "Zielgruppe"), None),
+    "response_type": (("Handelingstype", "Response type", "Reaktionsart"), None),
+    "event_codes": (("Gebeurteniscodes", "Event codes", "Ereigniscodes"), None),
+    "parameters": (("Parameters", "Parameters", "Parameter"), None),
+    "geocodes": (("Geocodes", "Geocodes", "Geocodes"), None),
+    "web": (("Website", "Web", "Webseite"), None),
+    "contact": (("Contact", "Contact", "Kontakt"), None),
+    "altitude_ft": (("Hoogte", "Altitude", "Höhe"), "ft"),
+    "ceiling_ft": (("Plafond", "Ceiling", "Obergrenze"), "ft"),
+    "how": (("Bron van de positie", "How (position source)", "Quelle der Position"), None),
+    "ce_m": (("Horizontale onnauwkeurigheid", "Circular error", "Horizontaler Fehler"), "m"),
+    "le_m": (("Verticale onnauwkeurigheid", "Linear error", "Vertikaler Fehler"), "m"),
 }
 
 CATEGORIES: dict[str, Labels] = {
@@ -133,3 +148,8 @@ def document() -> dict[str, Any]:
         ],
         "categories": [{"id": category, "labels": _labelled(labels)} for category, labels in CATEGORIES.items()],
     }
+
+
+def document_bytes() -> bytes:
+    """``document()`` as JSON, written once."""
+    return orjson.dumps(document())
