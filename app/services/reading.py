@@ -4,6 +4,8 @@ look inside them."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,19 +91,44 @@ async def incident_picture(
     return head + b',"objects":' + _json_list(objects) + b"}"
 
 
+AS_OF_PAGE = 2000  # reports read at a time for a replay
+STEP_SECONDS = 0.002  # the longest a replay keeps the event loop before it gives others a turn
+
+
 async def _picture_as_of(
     *, db: Database, viewer: str, incident: str, flt: ObjectFilter, as_of: int, window_us: int
 ) -> bytes:
-    async with db.read() as conn:
-        rows = await reports_repo.visible_reports(conn, viewer, incident=incident, received_until=as_of)
-        seq = await reports_repo.last_seq_until(conn, as_of)
-    if not rows:
-        raise NotFound(f"no incident '{incident}' known at {format_micros(as_of)}")
+    """The incident as known at ``as_of``: its visible reports received until then, replayed. The log is read a
+    page at a time and the replay gives the event loop a turn every few milliseconds, so that a long history
+    delays no one else (its own cost still grows with the history)."""
     replay = Replay(window_us=window_us)
-    replay.apply_all(picture.report_facts(orjson.loads(body), seq=s, organisation=org, received_at=at)
-                     for s, org, at, body in rows)  # fmt: skip
-    rendered = [picture.view_of(state, viewer).json for _, state in sorted(replay.objects.items())]
-    objects = [j for j in rendered if j is not None and flt.admits(orjson.loads(j))]
+    cursor, found = 0, False
+    deadline = time.perf_counter() + STEP_SECONDS
+    while True:
+        async with db.read() as conn:
+            if not found:
+                seq = await reports_repo.last_seq_until(conn, as_of)
+            rows = await reports_repo.visible_reports(conn, viewer, incident=incident, received_until=as_of,
+                                                      after_seq=cursor, limit=AS_OF_PAGE)  # fmt: skip
+        for report_seq, org, at, body in rows:
+            replay.apply(picture.report_facts(orjson.loads(body), seq=report_seq, organisation=org, received_at=at))
+            if time.perf_counter() > deadline:
+                await asyncio.sleep(0)
+                deadline = time.perf_counter() + STEP_SECONDS
+        found = found or bool(rows)
+        if len(rows) < AS_OF_PAGE:
+            break
+        cursor = rows[-1][0]
+    if not found:
+        raise NotFound(f"no incident '{incident}' known at {format_micros(as_of)}")
+    objects: list[bytes] = []
+    for _, state in sorted(replay.objects.items()):
+        json = picture.view_of(state, viewer).json
+        if json is not None and flt.admits(orjson.loads(json)):
+            objects.append(json)
+        if time.perf_counter() > deadline:
+            await asyncio.sleep(0)
+            deadline = time.perf_counter() + STEP_SECONDS
     head = orjson.dumps({"incident": incident, "seq": seq, "as_of": format_micros(as_of)})[:-1]
     return head + b',"objects":' + _json_list(objects) + b"}"
 

@@ -469,3 +469,25 @@ async def test_reads_need_the_read_role(client: httpx.AsyncClient, partner: Make
                  REPORTS, CHANGES):  # fmt: skip
         assert (await client.get(path)).status_code == 401, path
         assert (await client.get(path, headers=sender)).status_code == 403, path
+
+
+async def test_as_of_reads_a_long_history_page_by_page(
+    client: httpx.AsyncClient, police: Headers, fire: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay read a few reports at a time (pages of 3 here) gives the picture the live one is, restricted
+    reports and other incidents in between included."""
+    from app.services import reading
+
+    monkeypatch.setattr(reading, "AS_OF_PAGE", 3)
+    for n in range(10):
+        await accept(client, police if n % 2 else fire, report(f"r{n}", {"id": f"o{n % 4}", "properties": {"n": n}},
+                                                              observed_at=at(f"14:{n:02d}")))  # fmt: skip
+        await accept(client, police, report(f"x{n}", {"id": "other", "kind": "unit"}, incident="flood-b"))
+    await accept(client, police, report("secret", {"id": "o1", "properties": {"n": 99}}, observed_at=at("14:30"),
+                                        visibility="restricted", audience=["politie"]))  # fmt: skip
+    path = f"{INCIDENTS}/flood-test/picture"
+    for viewer in (police, fire):
+        live = await get_json(client, path, viewer)
+        replayed = await get_json(client, path, viewer, as_of="2999-01-01T00:00:00Z")
+        assert replayed["objects"] == live["objects"]
+        assert len(live["objects"]) == 4
