@@ -8,7 +8,7 @@ The link's state is a small machine, stored with the link so that any process ca
 
 A failure is anything that leaves reports to send again: the peer unreachable or timing out, 5xx, its token
 refused (401/403 on the whole batch), a token this process cannot unseal. Between failures the loop backs off
-(0.5 s doubling to 5 s, so a peer that comes back is served within seconds). A link with nothing to send probes
+(0.5 s doubling to 2 s, so a peer that comes back is served within two seconds). A link with nothing to send probes
 the peer every ``PROBE_SECONDS`` with an empty batch (which checks the address, TLS and the token), so a broken
 link shows as ``retrying`` within seconds and ``down`` within a minute even when nothing is sent. 429 is flow
 control, not a failure: the loop waits as long as ``Retry-After`` says.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,9 +44,11 @@ BATCH_PATH = "/api/v1/reports/batch"
 POLL_SECONDS = 0.25
 PROBE_SECONDS = 10.0
 LAG_EVERY_SECONDS = 2.0
-MIN_BACKOFF, MAX_BACKOFF = 0.5, 5.0
+MIN_BACKOFF, MAX_BACKOFF = 0.5, 2.0
 MAX_RETRY_AFTER = 60.0
 WHOLE_BATCH_REFUSALS = frozenset({400, 413, 422})
+IN_FLIGHT = 2  # batches under way at once
+READ_BATCHES = 4  # batches read from the log at once
 
 
 class PeerTrouble(Exception):
@@ -108,21 +111,42 @@ class Pusher:
 
     async def _round(self) -> bool:
         """Sends what is pending (at most one read's worth); whether there was anything."""
-        limit = self._settings.federation_batch_reports
+        limit = self._settings.federation_batch_reports * READ_BATCHES
         async with self._db.read() as conn:
             rows, end = await repo.pending(conn, self._acked, self.config.selection, self._excluded(), limit)
         if rows:
             reports = [forwarding.outbound(seq, organisation, body) for seq, organisation, body in rows]
-            for batch in forwarding.batches(reports, limit, self._settings.federation_batch_bytes):
-                await self._send(batch)
+            await self._send_all(forwarding.batches(reports, self._settings.federation_batch_reports,
+                                                    self._settings.federation_batch_bytes))  # fmt: skip
         elif time.monotonic() - self._last_contact > PROBE_SECONDS:
             await self._probe()
         if len(rows) < limit and end > self._acked:  # nothing more up to ``end``: the link is there
             await self._record(acked_seq=end)
         return bool(rows)
 
-    async def _send(self, batch: list[Outbound]) -> None:
-        response = await self._post(forwarding.batch_body(batch))
+    async def _send_all(self, batches: list[list[Outbound]]) -> None:
+        """Sends the batches with ``IN_FLIGHT`` requests under way, so that the peer's writer never waits for the
+        next batch; answers are settled in order, and a failure drops the batches after it (they are sent
+        again, and what the peer took of them is answered 200)."""
+        window: deque[tuple[list[Outbound], asyncio.Task[httpx.Response]]] = deque()
+        try:
+            for batch in batches:
+                window.append((batch, asyncio.ensure_future(self._post(forwarding.batch_body(batch)))))
+                if len(window) >= IN_FLIGHT:
+                    await self._answered(*window.popleft())
+            while window:
+                await self._answered(*window.popleft())
+        finally:
+            for _, request in window:
+                request.cancel()
+            await asyncio.gather(*(request for _, request in window), return_exceptions=True)
+
+    async def _answered(self, batch: list[Outbound], request: asyncio.Task[httpx.Response]) -> None:
+        await self._send(batch, await request)
+
+    async def _send(self, batch: list[Outbound], response: httpx.Response | None = None) -> None:
+        if response is None:
+            response = await self._post(forwarding.batch_body(batch))
         while response.status_code == 429:
             await self._contact()
             await asyncio.sleep(_retry_after(response))

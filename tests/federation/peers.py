@@ -85,10 +85,11 @@ async def link(source: Instance, target: Instance, link_id: str | None = None, *
     return created
 
 
-async def caught_up(instance: Instance) -> bool:
-    """Whether every link of the instance is up with nothing left to send."""
+async def caught_up(instance: Instance, *link_ids: str) -> bool:
+    """Whether the links (every link of the instance when none is named) are up with nothing left to send."""
     links = await instance.links()
-    return all(link["state"] == "up" and link["lag_reports"] == 0 for link in links.values())
+    chosen = [links[i] for i in link_ids] if link_ids else list(links.values())
+    return all(link["state"] == "up" and link["lag_reports"] == 0 for link in chosen)
 
 
 async def wait_for(condition: Callable[[], Awaitable[bool]], what: str, within: float = WAIT) -> None:

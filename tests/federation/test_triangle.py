@@ -38,8 +38,7 @@ async def post_all(instance: Instance, token: Token) -> None:
 async def test_a_triangle_delivers_every_report_once_to_every_instance(instance: StartInstance) -> None:
     """With links A-B, B-C and C-A both ways, each instance holds each report once: its own as sent, the others'
     as ``<organisation>/<id>`` from the origin's link organisation; none twice, none with two prefixes."""
-    a, b, c = await instance("a"), await instance("b"), await instance("c")
-    trio = (a, b, c)
+    trio = await instance("a", "b", "c")
     for source, target in itertools.permutations(trio, 2):
         await link(source, target)
     senders = [await x.token(f"pol-{x.name}") for x in trio]

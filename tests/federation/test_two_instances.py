@@ -35,7 +35,7 @@ async def state_of(a: Instance, link_id: str = "to-b") -> str:
 async def test_reports_reach_the_peer_once_through_outages_of_either_side(instance: StartInstance) -> None:
     """Reports keep flowing while the peer is stopped and restarted and while the sender is killed and restarted;
     the peer ends with each of them exactly once, and the pictures agree."""
-    a, b = await instance("a"), await instance("b")
+    a, b = await instance("a", "b")
     police = await a.token("pol-a")
     await link(a, b)
     flow = asyncio.create_task(post_reports(a, police, range(0, 600)))
@@ -67,8 +67,11 @@ async def _is(a: Instance, state: str) -> bool:
 
 async def test_only_what_the_link_allows_leaves_and_refusals_do_not_block(instance: StartInstance) -> None:
     """Other incidents and restricted reports stay home; a report the peer refuses (403 not_coordinator) is
-    recorded in last_error, counted and skipped, and the reports after it arrive."""
-    a, b = await instance("a"), await instance("b")
+    recorded in last_error, counted and skipped, and the reports after it arrive; meanwhile a link to a peer that
+    is not there is 'retrying' with the reason at once and 'down' after the configured time, in
+    GET /federation/links and in /metrics."""
+    a, b = await instance("a", "b", federation_down_after_seconds="2")
+    await link_to_nowhere(a)
     police_a, police_b = await a.token("pol-a"), await b.token("pol-b")
     await a.token("fire-a")
     first = report("b-1", {"id": "dike", "kind": "dike", "properties": {"state": "weak"}}, incident=INCIDENT)
@@ -86,7 +89,7 @@ async def test_only_what_the_link_allows_leaves_and_refusals_do_not_block(instan
     response = await a.http.post("/api/v1/reports/batch", json={"reports": bodies}, headers=police_a.headers)
     assert [r["status"] for r in response.json()["results"]] == [201] * 5
     await link(a, b, incidents=[INCIDENT])
-    await wait_for(lambda: caught_up(a), "A's link catches up")
+    await wait_for(lambda: caught_up(a, "to-b"), "A's link catches up")
     reader_b = await b.token("reader-b", ("read",))
     arrived = {r["id"] for r in await b.reports(reader_b) if r["organisation"] == peers.peer_org("a")}
     assert arrived == {"pol-a/a-2", "pol-a/a-5"}
@@ -97,21 +100,18 @@ async def test_only_what_the_link_allows_leaves_and_refusals_do_not_block(instan
     assert link_a["state"] == "up"
     picture = await b.picture(reader_b, INCIDENT)
     assert picture["dike"]["properties"] == {"state": "holding"}
-
-
-async def test_a_broken_link_is_visible_in_the_api_and_the_metrics(instance: StartInstance) -> None:
-    """A link to a peer that is not there is 'retrying' with the reason at once and 'down' after the configured
-    time, in GET /federation/links and in /metrics."""
-    a = await instance("a", federation_down_after_seconds="2")
-    url = f"http://127.0.0.1:{peers.processes.free_port()}"
-    body = {"id": "to-nowhere", "url": url, "token": "ncp_not-a-real-token", "incidents": "*"}
-    assert (await a.http.post("/api/v1/federation/links", json=body, headers=peers.ADMIN)).status_code == 201
-    await wait_for(lambda: _is_link(a, "to-nowhere", "retrying"), "retrying")
     await wait_for(lambda: _is_link(a, "to-nowhere", "down"), "down", within=10)
     assert "cannot reach the peer" in (await a.links())["to-nowhere"]["last_error"]
     metrics = (await a.http.get("/metrics")).text
     assert 'netcop_federation_link_state{link="to-nowhere",state="down"} 1.0' in metrics
     assert "ncp_not-a-real-token" not in a.server.log()
+
+
+async def link_to_nowhere(a: Instance) -> None:
+    url = f"http://127.0.0.1:{peers.processes.free_port()}"
+    body = {"id": "to-nowhere", "url": url, "token": "ncp_not-a-real-token", "incidents": "*"}
+    assert (await a.http.post("/api/v1/federation/links", json=body, headers=peers.ADMIN)).status_code == 201
+    await wait_for(lambda: _is_link(a, "to-nowhere", "retrying"), "retrying")
 
 
 async def _is_link(a: Instance, link_id: str, state: str) -> bool:
