@@ -24,8 +24,7 @@ from tests.support import processes
 TOKEN_LINE = re.compile(r"export NETCOP_TOKEN=(\S+)")
 
 
-@pytest.fixture(autouse=True)
-def _browser_available() -> None:
+def _require_a_browser() -> None:
     """Skips (or under CI fails) when there is no browser to drive, and in the PostgreSQL pass."""
     if os.environ.get("NETCOP_TEST_DATABASE_URL"):
         pytest.skip("the dashboard's browser tests run in the SQLite pass only (it is a client of the API)")
@@ -38,8 +37,7 @@ def _browser_available() -> None:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """A server on a database of the module's own, with the demo loaded and a read token of the safety region."""
-    if os.environ.get("NETCOP_TEST_DATABASE_URL") or chromium.missing():
-        pytest.skip("no browser tests here")
+    _require_a_browser()
     workdir = tmp_path_factory.mktemp("dashboard")
     database = workdir / "netcop.db"
     env = processes.environment(f"sqlite+aiosqlite:///{database}")
