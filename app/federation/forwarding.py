@@ -138,7 +138,11 @@ def error_message(result: Any) -> str:
 def peer_url_problem(url: str, allow_http: bool) -> str | None:
     """Why a peer URL is refused, or None: https, or http to loopback (or anywhere when explicitly allowed);
     no user name or password, query or fragment (a secret there would end up in logs)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port out of range raises here)
+    except ValueError:
+        return "the URL must be https://host[:port][/path]"
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return "the URL must be https://host[:port][/path]"
     if parts.username or parts.password or parts.query or parts.fragment:

@@ -33,6 +33,9 @@ NEEDS = {
     ("POST", "/api/v1/organisations/{organisation_id}/tokens"): "admin",
     ("DELETE", "/api/v1/tokens/{token_id}"): "admin",
     ("GET", "/api/v1/audit"): "admin",
+    ("POST", "/api/v1/federation/links"): "admin",
+    ("GET", "/api/v1/federation/links"): "admin",
+    ("DELETE", "/api/v1/federation/links/{link_id}"): "admin",
 }
 
 
@@ -42,7 +45,8 @@ def _routes(app: FastAPI) -> list[tuple[str, str]]:
 
 def _concrete(path: str) -> str:
     return (path.replace("{incident_id}", "flood-test").replace("{object_id}", "o-1")
-            .replace("{organisation_id}", "politie").replace("{token_id}", "tok_0000000000000000"))  # fmt: skip
+            .replace("{organisation_id}", "politie").replace("{token_id}", "tok_0000000000000000")
+            .replace("{link_id}", "to-peer"))  # fmt: skip
 
 
 def _allowed(need: str, roles: frozenset[str]) -> bool:

@@ -63,3 +63,5 @@ def test_peer_urls() -> None:
     assert forwarding.peer_url_problem("http://localhost:8000", allow_http=False) is None
     assert forwarding.peer_url_problem("http://10.0.0.5", allow_http=False) is not None
     assert forwarding.peer_url_problem("http://10.0.0.5", allow_http=True) is None
+    assert forwarding.peer_url_problem("https://[::1", allow_http=False) is not None
+    assert forwarding.peer_url_problem("https://peer:99999", allow_http=False) is not None
