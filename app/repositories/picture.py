@@ -54,17 +54,19 @@ async def set_coordinators(conn: AsyncConnection, incident: str, coordinators: S
 
 async def public_objects(
     conn: AsyncConnection,
-    incident_ids: Sequence[str],
+    incident_ids: Sequence[str] | None,
     *,
     kinds: Sequence[str] = (),
     include_removed: bool = False,
     envelope: geojson.Bbox | None = None,
 ) -> list[tuple[str, str, str]]:
-    """(incident, id, json) of the incidents' objects as viewers without a private view see them, ordered by
-    incident and id."""
+    """(incident, id, json) of the incidents' objects (of all, for None) as viewers without a private view see
+    them, ordered by incident and id."""
     statement = select(objects.c.incident_id, objects.c.id, objects.c.public_json).where(
-        objects.c.incident_id.in_(list(incident_ids)), objects.c.public_json.is_not(None)
+        objects.c.public_json.is_not(None)
     )
+    if incident_ids is not None:
+        statement = statement.where(objects.c.incident_id.in_(list(incident_ids)))
     if not include_removed:
         statement = statement.where(objects.c.public_removed.is_(False))
     if kinds:

@@ -491,3 +491,26 @@ async def test_as_of_reads_a_long_history_page_by_page(
         replayed = await get_json(client, path, viewer, as_of="2999-01-01T00:00:00Z")
         assert replayed["objects"] == live["objects"]
         assert len(live["objects"]) == 4
+
+
+async def test_many_incidents_read_in_one_pass_give_what_they_give_key_by_key(
+    client: httpx.AsyncClient, police: Headers, fire: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The combined picture of more incidents than SCAN_ALL_FROM (one pass over all objects, sifted) is the one
+    read incident by incident, restricted views included."""
+    from app.services import reading
+
+    for n in range(6):
+        unit = {"id": "o", "kind": "unit", "properties": {"n": n}}
+        await accept(client, police if n % 2 else fire, report(f"r{n}", unit, incident=f"flood-{n}"))
+    secret = {"id": "o", "properties": {"n": 99}}
+    await accept(client, police, report("secret", secret, incident="flood-1", observed_at=at("15:00"),
+                                        visibility="restricted", audience=["politie"]))  # fmt: skip
+    for viewer in (police, fire):
+        monkeypatch.setattr(reading, "SCAN_ALL_FROM", 1000)
+        key_by_key = await get_json(client, "/api/v1/picture", viewer, incident=["flood-1", "flood-2", "flood-4"])
+        monkeypatch.setattr(reading, "SCAN_ALL_FROM", 2)
+        one_pass = await get_json(client, "/api/v1/picture", viewer, incident=["flood-1", "flood-2", "flood-4"])
+        assert one_pass == key_by_key
+        assert [(o["incident"], o["properties"]["n"]) for o in one_pass["objects"]] == [
+            ("flood-1", 99 if viewer is police else 1), ("flood-2", 2), ("flood-4", 4)]
