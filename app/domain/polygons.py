@@ -13,8 +13,9 @@ cannot say is checked here, by GEOS through shapely, on polygons whose structure
 
 Cost, for a coastline-like ring of 50,000 positions (about what a 1 MiB report holds) on a 2-core machine:
 ``problem`` about 40 ms (7 of them turning JSON into an array), ``oriented`` about 8 ms. GEOS's check is
-O(n log n) for ordinary outlines; a ring of long thin spikes, each overlapping the bounding boxes of thousands of
-others, costs it about 0.5 s. It holds the GIL, so it delays the event loop as long.
+O(n log n) for ordinary outlines, but it tests every pair of edges whose extents overlap: an outline of many long
+thin spikes around a common middle costs it billions of tests (50,000 spikes: 27 s, holding the event loop).
+Such a polygon is refused before GEOS sees it (``MAX_EDGE_OVERLAPS``, estimated in a few milliseconds).
 """
 
 from __future__ import annotations
@@ -43,14 +44,36 @@ _HINTS = {
 _MULTI_HINT = ", and a MultiPolygon's polygons must not overlap (they may meet at points)"
 
 
+# GEOS's check tests each pair of edges whose extents overlap: a few hundred thousand pairs take milliseconds, and
+# an outline of tens of thousands of long thin spikes, all overlapping near its middle, billions (50,000 spikes:
+# 27 s). The pairs are estimated first, as the edges count times the area their extents cover over the area of
+# the whole (ordinary outlines: well below one per edge), and a polygon past the bound is refused unchecked.
+MAX_EDGE_OVERLAPS = 1_000_000
+
+
 def problem(kind: str, coordinates: list[Any]) -> str | None:
     """Why a structurally sound Polygon or MultiPolygon (``kind``) is not a valid one; None when it is."""
     try:
+        polygons = [coordinates] if kind == "Polygon" else coordinates
+        if _edge_overlaps([_xy(ring) for rings in polygons for ring in rings]) > MAX_EDGE_OVERLAPS:
+            return (f"the {kind} is too intricate to check: its edges' extents overlap each other too often (long "
+                    "thin spikes around a common middle); send a simpler outline")  # fmt: skip
         shape = _polygon(coordinates) if kind == "Polygon" else shapely.multipolygons(list(map(_polygon, coordinates)))
         reason = str(shapely.is_valid_reason(shape))
     except (shapely.errors.ShapelyError, ValueError) as error:
         return f"not a valid {kind}: GEOS cannot read it ({error})"
     return None if reason == _VALID else _explained(kind, reason)
+
+
+def _edge_overlaps(rings: list[Any]) -> float:
+    """About how many pairs of edges with overlapping extents GEOS will test (see MAX_EDGE_OVERLAPS)."""
+    points = np.concatenate(rings)
+    extent = np.ptp(points[:, 0]) * np.ptp(points[:, 1])
+    if extent == 0:
+        return 0.0
+    edges = sum(len(ring) - 1 for ring in rings)
+    covered = sum(float(np.abs(np.diff(ring, axis=0)).prod(axis=1).sum()) for ring in rings)
+    return edges * covered / float(extent)
 
 
 def oriented(rings: Rings) -> Rings:
