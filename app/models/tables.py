@@ -115,6 +115,19 @@ class IncidentActivity(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger)
 
 
+class IncidentCheckpoint(Base):
+    """An incident's whole state (every object's facts and renderings, the incident's facts) right after one of
+    its reports: an ``as_of`` read replays from the nearest one instead of from the incident's first report.
+    Written by the reads that replay past ``CHECKPOINT_EVERY`` reports; derived, so it can always be dropped."""
+
+    __tablename__ = "incident_checkpoints"
+
+    incident_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received_at: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(Text)
+
+
 class Object(Base):
     """An object's merge facts and its rendering for viewers who see no restricted report about it."""
 

@@ -5,12 +5,14 @@ look inside them."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Database
@@ -18,8 +20,11 @@ from app.domain import geojson, picture
 from app.domain.replay import Replay
 from app.domain.timefmt import format_micros
 from app.errors import NotFound
+from app.repositories import checkpoints as checkpoints_repo
 from app.repositories import picture as picture_repo
 from app.repositories import reports as reports_repo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,35 +102,71 @@ async def incident_picture(
 
 AS_OF_PAGE = 2000  # reports read at a time for a replay
 STEP_SECONDS = 0.002  # the longest a replay keeps the event loop before it gives others a turn
+CHECKPOINT_EVERY = 1000  # an incident's reports between two of its checkpoints
 
 
 async def _picture_as_of(
     *, db: Database, viewer: str, incident: str, flt: ObjectFilter, as_of: int, window_us: int
 ) -> bytes:
-    """The incident as known at ``as_of``: its visible reports received until then, replayed. The log is read a
-    page at a time and the replay gives the event loop a turn every few milliseconds, so that a long history
-    delays no one else (its own cost still grows with the history)."""
-    replay = Replay(window_us=window_us)
-    cursor, found = 0, False
+    """The incident as known at ``as_of``: its state at the nearest checkpoint received by then, with the
+    incident's later reports received by then replayed over it, rendered for the viewer. A replay that passes
+    ``CHECKPOINT_EVERY`` reports leaves a checkpoint behind, so the cost follows the reports since the nearest
+    checkpoint, not the incident's history. The log is read a page at a time and the replay gives the event loop
+    a turn every few milliseconds.
+
+    Every report is replayed, whoever may see it, and the result rendered for the viewer: the state the writer
+    keeps, and the merge of exactly the viewer's visible reports (``tests/domain``: the rendering depends only on
+    what the viewer may see)."""
+    async with db.read() as conn:
+        seq = await reports_repo.last_seq_until(conn, as_of)
+        known = await reports_repo.visible_reports(conn, viewer, incident=incident, received_until=as_of, limit=1)
+        nearest = await checkpoints_repo.nearest(conn, incident, as_of) if known else None
+    if not known:
+        raise NotFound(f"no incident '{incident}' known at {format_micros(as_of)}")
+    replay = Replay(window_us=window_us, keep_changes=False)
+    cursor = 0
+    if nearest is not None:
+        cursor = nearest[0]
+        replay.restore(incident, nearest[1])
+    await _replay_since(db, replay, incident, cursor, as_of)
+    return await _rendered_as_of(replay, viewer, incident, flt, seq, as_of)
+
+
+async def _replay_since(db: Database, replay: Replay, incident: str, cursor: int, as_of: int) -> None:
+    """Applies the incident's reports after ``cursor`` received by ``as_of``, leaving checkpoints behind."""
+    since_checkpoint = 0
     deadline = time.perf_counter() + STEP_SECONDS
     while True:
         async with db.read() as conn:
-            if not found:
-                seq = await reports_repo.last_seq_until(conn, as_of)
-            rows = await reports_repo.visible_reports(conn, viewer, incident=incident, received_until=as_of,
-                                                      after_seq=cursor, limit=AS_OF_PAGE)  # fmt: skip
+            rows = await checkpoints_repo.incident_reports(conn, incident, cursor, as_of, AS_OF_PAGE)
         for report_seq, org, at, body in rows:
             replay.apply(picture.report_facts(orjson.loads(body), seq=report_seq, organisation=org, received_at=at))
+            since_checkpoint += 1
+            if since_checkpoint == CHECKPOINT_EVERY:
+                await _leave_checkpoint(db, replay, incident, report_seq, at)
+                since_checkpoint = 0
             if time.perf_counter() > deadline:
                 await asyncio.sleep(0)
                 deadline = time.perf_counter() + STEP_SECONDS
-        found = found or bool(rows)
         if len(rows) < AS_OF_PAGE:
-            break
+            return
         cursor = rows[-1][0]
-    if not found:
-        raise NotFound(f"no incident '{incident}' known at {format_micros(as_of)}")
+
+
+async def _leave_checkpoint(db: Database, replay: Replay, incident: str, seq: int, received_at: int) -> None:
+    """Stores the incident's state after report ``seq``; a read goes on without it if it cannot be stored."""
+    try:
+        async with db.write() as conn:
+            await checkpoints_repo.save(conn, incident, seq, received_at, replay.checkpoint(incident))
+    except DBAPIError as error:
+        log.warning("checkpoint of %s at seq %d not stored: %s", incident, seq, error)
+
+
+async def _rendered_as_of(
+    replay: Replay, viewer: str, incident: str, flt: ObjectFilter, seq: int, as_of: int
+) -> bytes:
     objects: list[bytes] = []
+    deadline = time.perf_counter() + STEP_SECONDS
     for _, state in sorted(replay.objects.items()):
         json = picture.view_of(state, viewer).json
         if json is not None and flt.admits(orjson.loads(json)):
