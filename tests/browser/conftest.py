@@ -37,10 +37,15 @@ def _require_a_browser() -> None:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """A server on a database of the module's own, with the demo loaded and a read token of the safety region."""
+    yield from serve_demo(tmp_path_factory)
+
+
+def serve_demo(tmp_path_factory: pytest.TempPathFactory, **netcop: str) -> Iterator[Demo]:
+    """Runs a server with the demo loaded (and more ``NETCOP_*`` settings, key without prefix) for a fixture."""
     _require_a_browser()
     workdir = tmp_path_factory.mktemp("dashboard")
     database = workdir / "netcop.db"
-    env = processes.environment(f"sqlite+aiosqlite:///{database}")
+    env = processes.environment(f"sqlite+aiosqlite:///{database}", **netcop)
     server = processes.start(env, workdir)
     try:
         loaded = processes.run_netcop(env, "demo", "--url", server.url, "--admin-token", ADMIN_TOKEN, cwd=workdir)

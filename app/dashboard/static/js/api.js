@@ -1,4 +1,5 @@
-// The public REST API (shared/spec/api-v1.md section 6), with the tab's token. A 401 signs the user out.
+// The public REST API (shared/spec/api-v1.md sections 6 and 9), with the tab's token. A 401 to the read token
+// signs the user out.
 
 import * as session from "./session.js";
 
@@ -17,6 +18,16 @@ export function whenUnauthorized(handler) {
 }
 
 async function get(path, parameters = {}, token = session.token()) {
+  try {
+    return await read(path, parameters, token);
+  } catch (error) {
+    if (error.status === 401) onUnauthorized("signin.revoked");
+    throw error;
+  }
+}
+
+// A read with the given token that signs no one out: a refused admin token is the federation view's business.
+async function read(path, parameters, token) {
   const url = new URL(path, location.origin);
   for (const [name, value] of Object.entries(parameters)) {
     if (value !== undefined && value !== null) url.searchParams.set(name, value);
@@ -24,7 +35,6 @@ async function get(path, parameters = {}, token = session.token()) {
   const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
   if (response.ok) return response.json();
   const body = await response.json().catch(() => null);
-  if (response.status === 401) onUnauthorized("signin.revoked");
   throw new ApiError(response.status, body);
 }
 
@@ -58,4 +68,8 @@ export async function reportsAfter(incident, afterSeq) {
     if (page.reports.length < 1000) return reports;
     cursor = page.last_seq;
   }
+}
+
+export async function federationLinks(adminToken) {
+  return (await read("/api/v1/federation/links", {}, adminToken)).links;
 }

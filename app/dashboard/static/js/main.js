@@ -5,6 +5,7 @@
 import * as api from "./api.js";
 import { renderConflicts, conflicted } from "./conflicts.js";
 import { byId, throttle } from "./dom.js";
+import { FederationView } from "./federation.js";
 import * as i18n from "./i18n.js";
 import { renderIncidents } from "./incidents.js";
 import { renderLegend } from "./legend.js";
@@ -28,7 +29,7 @@ const retriedLater = () => {};
 const state = {
   mode: "real", organisations: new Map(), incidents: [], live: new Picture(), reports: new Map(),
   selected: null, hidden: new Set(), known: new Set(), past: null, panel: null, filter: null,
-  stream: null, map: null, timeline: null, moments: 0, zoomed: false,
+  stream: null, map: null, timeline: null, moments: 0, zoomed: false, federation: null,
 };
 
 function boot() {
@@ -40,7 +41,11 @@ function boot() {
   byId("panel-close").addEventListener("click", closePanel);
   byId("mode-real").addEventListener("click", () => setMode("real"));
   byId("mode-exercise").addEventListener("click", () => setMode("exercise"));
-  setupTabs(() => state.map?.map.invalidateSize());
+  state.federation = new FederationView();
+  setupTabs(() => {
+    state.map?.map.invalidateSize();
+    state.federation.onShown();
+  });
   state.timeline = new Timeline({ onMoment: (report) => showMoment(report).catch(retriedLater) });
   setInterval(() => { if (state.stream) refreshIncidents().catch(retriedLater); }, INCIDENT_REFRESH_MS);
   if (session.token()) start().catch(retriedLater);
@@ -76,6 +81,7 @@ function signOut(reason) {
   state.reports.clear();
   state.past = null;
   state.map?.show([]);
+  state.federation.clear();
   closePanel();
   showSignin(reason);
 }
@@ -238,6 +244,7 @@ function zoomToSelected() {
 function switchLanguage() {
   i18n.toggle();
   state.timeline.label();
+  state.federation.render();
   if (state.stream) {
     showConnection(state.stream.state);
     render();

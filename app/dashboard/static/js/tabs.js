@@ -1,4 +1,4 @@
-// The three views (map, text picture, conflicts) as tabs: one shown at a time, arrow keys move between tabs.
+// The views (map, text picture, conflicts, federation) as tabs: one shown at a time, arrow keys move between tabs.
 
 export function setupTabs(onShown) {
   const tabs = [...document.querySelectorAll('[role="tab"]')];
