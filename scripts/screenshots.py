@@ -3,8 +3,9 @@
     .venv/bin/python scripts/screenshots.py            # writes docs/dashboard-*.png
 
 Starts ``netcop serve`` on a fresh embedded database in a temporary folder, loads the demo with ``netcop demo
---url`` and photographs the map with an object's panel, the text picture, the conflicts view and a past moment,
-in English at 1600x900 (a laptop a little larger than the 1280 px the tests also check).
+--url`` and photographs the map with an object's panel, the text picture, the conflicts view, a past moment and
+the federation view (two links made for it: one to a port nobody listens on, one back to the server itself), in
+English at 1600x900 (a laptop a little larger than the 1280 px the tests also check).
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import httpx  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from tests.browser import chromium  # noqa: E402
-from tests.conftest import ADMIN_TOKEN  # noqa: E402
+from tests.conftest import ADMIN, ADMIN_TOKEN  # noqa: E402
 from tests.support import processes  # noqa: E402
 
 DOCS = ROOT / "docs"
@@ -54,6 +57,33 @@ def _photograph(page: Page, url: str, token: str) -> None:
     page.wait_for_selector("#as-of-note:not([hidden])")
     page.wait_for_timeout(500)
     page.screenshot(path=DOCS / "dashboard-past.png")
+    page.click("#timeline-live")
+
+
+def _link(url: str) -> None:
+    """Links the server to a dead port and, for the flood, back to itself as an organisation of its own."""
+    with httpx.Client(base_url=url, headers=ADMIN, timeout=30) as http:
+        peer = {"id": "ncc-de", "name": "Krisenstab NRW (netcop)", "discipline": "other", "country": "DE"}
+        http.post("/api/v1/organisations", json=peer).raise_for_status()
+        token = http.post("/api/v1/organisations/ncc-de/tokens", json={"roles": ["report"]}).json()["token"]
+        links = [
+            {"id": "to-nrw", "url": f"http://127.0.0.1:{processes.free_port()}", "token": "ncp_away",
+             "incidents": "*"},
+            {"id": "to-ncc", "url": url, "token": token, "incidents": ["flood-dordrecht-2026-11"],
+             "peer_organisation": "ncc-de"},
+        ]
+        for link in links:
+            http.post("/api/v1/federation/links", json=link).raise_for_status()
+    time.sleep(3)  # the dead link goes down, the other sends its backlog
+
+
+def _photograph_links(page: Page, url: str) -> None:
+    _link(url)
+    page.click("#tab-federation")
+    page.fill("#admin-token", ADMIN_TOKEN)
+    page.press("#admin-token", "Enter")
+    page.wait_for_selector('tr[data-link="to-nrw"][data-state="down"]')
+    page.screenshot(path=DOCS / "dashboard-federation.png")
 
 
 def main() -> None:
@@ -62,6 +92,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         env = processes.environment(f"sqlite+aiosqlite:///{workdir / 'netcop.db'}")
+        env["NETCOP_FEDERATION_DOWN_AFTER_SECONDS"] = "1"
         server = processes.start(env, workdir)
         try:
             loaded = processes.run_netcop(env, "demo", "--url", server.url, "--admin-token", ADMIN_TOKEN, cwd=workdir)
@@ -73,6 +104,7 @@ def main() -> None:
                 page = browser.new_page(viewport=VIEWPORT, locale="en-GB")
                 page.add_init_script("localStorage.setItem('netcop.lang', 'en')")
                 _photograph(page, server.url, token.group(1))
+                _photograph_links(page, server.url)
                 browser.close()
         finally:
             processes.stop_all([server])
