@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.config import Settings
 from app.db import Database
+from app.domain.timefmt import parse_rfc3339, to_micros
 from app.errors import NetcopError
 from app.migrate import upgrade
 from app.schemas.admin import OrganisationCreate, TokenCreate
@@ -184,6 +186,47 @@ def watch(
         verbose=verbose,
     )
     raise typer.Exit(code)
+
+
+SITREP_SUFFIXES = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "md", ".json": "json"}
+
+
+@app.command()
+def sitrep(
+    incident: Annotated[str, typer.Argument(help="the incident's id")],
+    as_org: Annotated[str, typer.Option("--as-org", help="the organisation whose picture it is (its visibility)")],
+    as_of: Annotated[str | None, typer.Option(help="the picture as known at this RFC 3339 moment")] = None,
+    since: Annotated[str | None, typer.Option(help="also the changes since this RFC 3339 moment")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="pdf|html|md|json (default: -o's suffix or md)")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write (default: stdout)")] = None,
+) -> None:
+    """Writes the situation report of an incident as one organisation sees it (from the configured database)."""
+    from app.services import sitrep as sitrep_service
+
+    chosen = fmt or (SITREP_SUFFIXES.get(output.suffix.lower()) if output else None) or "md"
+    if chosen not in sitrep_service.FORMATS:
+        typer.echo(f"--format: one of {', '.join(sitrep_service.FORMATS)}", err=True)
+        raise typer.Exit(2)
+    moments = {name: _moment(name, value) for name, value in (("as-of", as_of), ("since", since))}
+    window_us = int(Settings().conflict_window_seconds * 1_000_000)
+    body = _run(lambda db: sitrep_service.document_for(db=db, organisation=as_org, window_us=window_us,
+                                                       incident=incident, as_of=moments["as-of"],
+                                                       since=moments["since"], fmt=chosen))  # fmt: skip
+    if output is None:
+        sys.stdout.buffer.write(body)
+    else:
+        output.write_bytes(body)
+        typer.echo(f"sitrep of {incident} as {as_org} sees it written to {output}", err=True)
+
+
+def _moment(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return to_micros(parse_rfc3339(value))
+    except ValueError as error:
+        typer.echo(f"--{name}: {error}", err=True)
+        raise typer.Exit(2) from error
 
 
 def _parse(model: type[ModelT], values: dict[str, object]) -> ModelT:

@@ -1,0 +1,52 @@
+"""The situation report document (spec section 9): ``GET /api/v1/incidents/{id}/sitrep``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Response
+
+from app.api.deps import StateDep, Viewer
+from app.api.params import IncidentId
+from app.api.responses import errors
+from app.domain.timefmt import parse_rfc3339, to_micros
+from app.errors import Invalid
+from app.services import sitrep
+
+router = APIRouter(prefix="/api/v1", tags=["partner formats"], responses=errors(401, 403, 422))
+
+
+def _moment(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return to_micros(parse_rfc3339(value))
+    except ValueError as error:
+        raise Invalid.at(name, str(error)) from error
+
+
+@router.get(
+    "/incidents/{incident_id}/sitrep",
+    summary="The situation report of an incident (HTML, PDF, Markdown or JSON)",
+    responses={**errors(404), 200: {"content": {t.split(";")[0]: {} for t in sitrep.MEDIA_TYPES.values()}}},
+)
+async def get_sitrep(
+    viewer: Viewer,
+    incident_id: IncidentId,
+    state: StateDep,
+    as_of: str | None = None,
+    since: str | None = None,
+    format: Literal["html", "pdf", "md", "json"] = "html",  # noqa: A002 - the contract's name
+) -> Response:
+    """The incident as this viewer sees it, now or as known at ``as_of``, with the changes since ``since``."""
+    body = await sitrep.document(
+        db=state.db,
+        viewer=viewer,
+        window_us=state.window_us,
+        incident=incident_id,
+        as_of=_moment("as_of", as_of),
+        since=_moment("since", since),
+        fmt=format,
+    )
+    headers = {"Content-Disposition": f'inline; filename="sitrep-{incident_id}.{format}"'}
+    return Response(body, media_type=sitrep.MEDIA_TYPES[format], headers=headers)
