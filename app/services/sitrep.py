@@ -21,7 +21,7 @@ import orjson
 from app.db import Database
 from app.domain import picture
 from app.domain.timefmt import format_micros, parse_rfc3339, to_micros
-from app.errors import NotFound
+from app.errors import Invalid, NotFound
 from app.formats import sitrep_html, sitrep_md, sitrep_pdf, vocabulary
 from app.services import admin, incidents, logs, reading
 from app.services.reading import ObjectFilter
@@ -39,7 +39,9 @@ async def gather(
     *, db: Database, viewer: str, window_us: int, incident: str, as_of: int | None = None, since: int | None = None
 ) -> Json:
     """Gathers the sitrep of an incident for a viewer: now, or as known at ``as_of``; with the changes since
-    ``since`` when given. 404 for an incident the viewer does not see (then)."""
+    ``since`` when given (not after ``as_of``: 422). 404 for an incident the viewer does not see (then)."""
+    if since is not None and as_of is not None and since > as_of:
+        raise Invalid.at("since", "must not lie after as_of")
     header = await incidents.get_incident(db=db, viewer=viewer, window_us=window_us, incident=incident)
     reports = await _reports(db, viewer, incident, as_of)
     if not reports:
