@@ -10,6 +10,8 @@ report.
 - Properties: ``callsign``, ``team`` and ``role`` (``__group``), ``remarks``, ``course_deg``, ``speed_mps``,
   ``battery_pct``, ``altitude_hae_m``, ``ce_m``/``le_m`` (unknown, 9999999, left out), ``how``, and ``stale_at``
   (the event's ``stale``: after it a reader shows the track as stale).
+- Each event asserts ``stale: false`` and ``removed: false`` at its time: a track that went stale (marked and
+  later removed by ``api.stale_tracks``) is fresh and back with its next event.
 - The report is observed at the latest event ``time``; several events of one uid keep the latest. Its id is the
   ``id`` query parameter, or one made of the events' content (the same events again are a retry). The incident
   comes from the ``incident`` query parameter (CoT has no notion of one).
@@ -112,7 +114,8 @@ def _event(element: etree._Element, index: int, errors: Errors) -> _Event | None
     geometry = _point(element.find("point"), f"{where}.point", errors)
     if geometry is None:
         return None
-    entry = {"id": uid, "kind": cot_kind(kind), "geometry": geometry, "properties": _properties(element, detail)}
+    entry = {"id": uid, "kind": cot_kind(kind), "geometry": geometry, "removed": False,
+             "properties": _properties(element, detail)}  # fmt: skip
     return _Event(moments[0], when, entry, where)
 
 
@@ -151,7 +154,7 @@ def _point(point: etree._Element | None, where: str, errors: Errors) -> dict[str
 
 def _properties(event: etree._Element, detail: etree._Element | None) -> dict[str, Any]:
     kind = event.get("type", "")
-    properties: dict[str, Any] = {"cot_type": kind, "stale_at": event.get("stale")}
+    properties: dict[str, Any] = {"cot_type": kind, "stale_at": event.get("stale"), "stale": False}
     if kind.startswith("a-") and len(kind) > 2:
         properties["affiliation"] = AFFILIATIONS.get(kind[2], "unknown")
     if event.get("how"):

@@ -58,6 +58,7 @@ PROPERTIES: dict[str, tuple[Labels, str | None]] = {
     "altitude_hae_m": (("Hoogte (ellipsoïde)", "Height (ellipsoid)", "Höhe (Ellipsoid)"), "m"),
     "battery_pct": (("Batterij", "Battery", "Akku"), "%"),
     "stale_at": (("Verouderd na", "Stale after", "Veraltet ab"), "RFC 3339"),
+    "stale": (("Verouderd", "Stale", "Veraltet"), None),
     "cot_type": (("CoT-type", "CoT type", "CoT-Typ"), None),
     "event": (("Gebeurtenis", "Event", "Ereignis"), None),
     "headline": (("Kop", "Headline", "Überschrift"), None),
