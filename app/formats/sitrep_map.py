@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 WIDTH, HEIGHT, MARGIN = 640, 400, 24
 LEGEND_ROW = 16
+LABELS_UP_TO = 40  # objects named on the map; beyond, names would hide the map (the text lists them all)
 Position = tuple[float, float]
 Project = Callable[[Position], Position]
 
@@ -99,6 +100,16 @@ def _area_first(feature: dict[str, Any]) -> tuple[int, str]:
     return order.get(feature["geometry"]["type"], 2), feature["id"]
 
 
+def _label(feature: dict[str, Any], project: Project) -> str:
+    """The object's id beside a point, or inside the top left corner of its extent (where a marker in its
+    middle does not hide it)."""
+    points = [project(p) for p in positions(feature["geometry"])]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    x, y = (xs[0] + 7, ys[0] + 3) if len(points) == 1 else (min(xs) + 3, min(ys) + 11)
+    return (f'<text x="{_n(x)}" y="{_n(y)}" font-family="Helvetica" font-size="9" fill="#000000">'
+            f"{escape(feature['id'])}</text>")  # fmt: skip
+
+
 def _legend(kinds: list[str]) -> Iterator[str]:
     for row, kind in enumerate(kinds):
         y = 12 + row * LEGEND_ROW
@@ -133,6 +144,8 @@ def svg(features: list[dict[str, Any]]) -> str:
     project = projection(features, WIDTH, HEIGHT)
     for feature in sorted(features, key=_area_first):
         parts.extend(_shapes(feature["geometry"], project, colour(feature["kind"])))
+    if len(features) <= LABELS_UP_TO:
+        parts.extend(_label(feature, project) for feature in sorted(features, key=_area_first))
     parts.extend(_legend(sorted({f["kind"] or "(no kind)" for f in features})))
     parts.extend(_scale_bar(project, features))
     return "".join([*parts, "</svg>"])

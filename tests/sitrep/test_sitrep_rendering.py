@@ -51,6 +51,15 @@ def test_every_geometry_type_is_drawn_with_its_kinds_colour() -> None:
     assert drawn == sitrep_map.svg(list(reversed(features)))  # drawn in a fixed order
 
 
+def test_objects_are_named_on_the_map_while_few() -> None:
+    """Up to ``LABELS_UP_TO`` objects carry their id on the map; more would hide it, and the text lists them."""
+    few = [_feature(f"unit-{i}", {"type": "Point", "coordinates": [4.0 + i / 100, 51.0]}) for i in range(3)]
+    assert all(f">unit-{i}</text>" in sitrep_map.svg(few) for i in range(3))
+    many = [_feature(f"unit-{i}", {"type": "Point", "coordinates": [4.0 + i / 100, 51.0]})
+            for i in range(sitrep_map.LABELS_UP_TO + 1)]  # fmt: skip
+    assert ">unit-0</text>" not in sitrep_map.svg(many)
+
+
 def test_a_picture_without_geometry_says_so() -> None:
     """An empty map is a frame with a sentence, not an error."""
     assert "no geometry in the picture" in sitrep_map.svg([])
