@@ -93,8 +93,9 @@ async def _organisations(db: Database) -> dict[str, Json]:
 
 
 def _header(current: Json, reports: list[Json], viewer: str, window_us: int) -> Json:
-    """The incident's fields as the reports up to the sitrep's moment set them; exercise and coordinators as
-    they are fixed."""
+    """The incident's fields as the reports up to the sitrep's moment set them; ``exercise`` (fixed when the
+    incident was created) and the coordinators as they are now (their changes are in the audit log, not in the
+    report log that ``as_of`` replays)."""
     facts: dict[str, Any] = {}
     for report in reports:
         picture.fold_incident(facts, _facts(report))
