@@ -14,6 +14,7 @@ from app.schemas.reports import ReportLimits
 from app.services.auth import Authenticator
 from app.services.ingest import Ingestor
 from app.services.limits import Limits
+from app.services.picture_cache import PictureCache
 
 
 @dataclass
@@ -26,6 +27,7 @@ class AppState:
     follower: Follower
     limits: Limits = field(init=False)
     snapshots: SharedSnapshots = field(default_factory=SharedSnapshots)
+    pictures: PictureCache = field(default_factory=PictureCache)
 
     def __post_init__(self) -> None:
         self.limits = Limits(self.settings)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.api.deps import StateDep, Viewer
 from app.api.params import IncidentId, ObjectId, SlugFilter, SlugsFilter, slugs
-from app.api.responses import errors, json_bytes, json_value
+from app.api.responses import JsonParts, errors, json_bytes, json_value
 from app.domain import geojson
 from app.domain.timefmt import parse_rfc3339, to_micros
 from app.errors import Invalid
@@ -77,8 +77,14 @@ async def incident_picture(
 ) -> Response:
     """The incident's merged picture: now, or as known at ``as_of``."""
     flt = ObjectFilter(kinds=_kinds(kind), include_removed=include_removed)
+    moment = _as_of(as_of)
+    if moment is None:
+        parts = await reading.incident_picture_parts(
+            db=state.db, viewer=viewer, incident=incident_id, flt=flt, cache=state.pictures
+        )
+        return JsonParts(parts)
     body = await reading.incident_picture(
-        db=state.db, viewer=viewer, incident=incident_id, flt=flt, as_of=_as_of(as_of), window_us=state.window_us
+        db=state.db, viewer=viewer, incident=incident_id, flt=flt, as_of=moment, window_us=state.window_us
     )
     return json_bytes(body)
 

@@ -35,3 +35,20 @@ def json_value(value: Any, status: int = 200) -> Response:
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers an endpoint can give."""
     return {s: {"description": "error", "content": {"application/json": {"schema": ERROR_SCHEMA}}} for s in statuses}
+
+
+class JsonParts(Response):
+    """JSON sent as parts one after the other, with its length: a large kept body is written as it is, not
+    copied into one."""
+
+    media_type = "application/json"
+
+    def __init__(self, parts: tuple[bytes, ...], status: int = 200) -> None:
+        super().__init__(status_code=status)
+        self.parts = parts
+        self.headers["content-length"] = str(sum(len(part) for part in parts))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        for index, part in enumerate(self.parts):
+            await send({"type": "http.response.body", "body": part, "more_body": index < len(self.parts) - 1})

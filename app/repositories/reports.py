@@ -142,6 +142,12 @@ async def incident_activity(conn: AsyncConnection, viewer: str, incident: str | 
     return list(await conn.execute(statement))
 
 
+async def incident_last_seq(conn: AsyncConnection, incident: str) -> int:
+    """The seq of the last report about the incident, whoever may see it (0 for none)."""
+    statement = select(func.max(activity.c.last_seq)).where(activity.c.incident_id == incident)
+    return int((await conn.execute(statement)).scalar_one() or 0)
+
+
 async def last_seq_until(conn: AsyncConnection, received_until: int) -> int:
     """The last seq received up to a moment."""
     statement = select(func.max(reports.c.seq)).where(reports.c.received_at <= received_until)

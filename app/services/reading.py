@@ -23,6 +23,7 @@ from app.errors import NotFound
 from app.repositories import checkpoints as checkpoints_repo
 from app.repositories import picture as picture_repo
 from app.repositories import reports as reports_repo
+from app.services.picture_cache import PictureCache
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,15 @@ async def _objects_of(
     return [(incident, json) for incident, _, json in selected]
 
 
+async def _objects_json(conn: AsyncConnection, viewer: str, incident: str, flt: ObjectFilter) -> bytes:
+    """The viewer's objects of one incident as a JSON array: joined by the database where it can."""
+    if flt.bbox is None:
+        joined = await picture_repo.joined_objects(conn, viewer, incident, flt.kinds, flt.include_removed)
+        if joined is not None:
+            return b"[" + joined + b"]"
+    return _json_list(await objects_for_viewer(conn, viewer, incident, flt))
+
+
 def _json_list(items: Sequence[bytes]) -> bytes:
     return b"[" + b",".join(items) + b"]"
 
@@ -92,12 +102,27 @@ async def incident_picture(
     """``GET /incidents/{id}/picture``: now, or as known at ``as_of``."""
     if as_of is not None:
         return await _picture_as_of(db=db, viewer=viewer, incident=incident, flt=flt, as_of=as_of, window_us=window_us)
+    return b"".join(await incident_picture_parts(db=db, viewer=viewer, incident=incident, flt=flt))
+
+
+async def incident_picture_parts(
+    *, db: Database, viewer: str, incident: str, flt: ObjectFilter, cache: PictureCache | None = None
+) -> tuple[bytes, bytes, bytes]:
+    """The picture now, in three parts to send one after the other (so a kept picture is not copied): its head
+    with the current seq, the objects (kept in ``cache`` while the incident does not change), and its end."""
     async with db.read() as conn:
         await _require_incident(conn, viewer, incident)
         seq = await reports_repo.last_seq(conn)
-        objects = await objects_for_viewer(conn, viewer, incident, flt)
-    head = orjson.dumps({"incident": incident, "seq": seq, "as_of": None})[:-1]
-    return head + b',"objects":' + _json_list(objects) + b"}"
+        key = (incident, viewer, flt)
+        # Read before the objects: what is kept under an incident seq is never older than that seq.
+        incident_seq = await reports_repo.incident_last_seq(conn, incident) if cache is not None else 0
+        objects = cache.get(key, incident_seq) if cache is not None else None
+        if objects is None:
+            objects = await _objects_json(conn, viewer, incident, flt)
+            if cache is not None:
+                cache.put(key, incident_seq, objects)
+    head = orjson.dumps({"incident": incident, "seq": seq, "as_of": None})[:-1] + b',"objects":'
+    return head, objects, b"}"
 
 
 AS_OF_PAGE = 2000  # reports read at a time for a replay
