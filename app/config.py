@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     federation_batch_bytes: int = Field(default=8 * 1024 * 1024, ge=1024 * 1024, description="bytes per push")
     federation_timeout_seconds: float = Field(default=30.0, gt=0, description="one push to a peer, at most")
     federation_down_after_seconds: float = Field(default=30.0, gt=0, description="failing that long: down")
+    cot_stale_remove_seconds: float = Field(
+        default=600.0, ge=0, description="a Cursor-on-Target track this long past its stale time is removed"
+    )
+    cot_port: int | None = Field(
+        default=None, ge=0, le=65535, description="a TCP port for Cursor-on-Target streams (netcop serve --cot-port)"
+    )
+    cot_host: str = Field(default="127.0.0.1", description="the address the Cursor-on-Target listener binds")
 
     @field_validator("admin_token")
     @classmethod

@@ -15,9 +15,11 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from app import log_redaction
-from app.api import admin, failures, federation, ingest, operations, picture, reports, vocabulary
+from app.api import admin, exports, failures, federation, ingest, operations, picture, reports, vocabulary
+from app.api.cot_listener import CotListener
 from app.api.intake import ReportIntake
 from app.api.responses import json_value
+from app.api.stale_tracks import StaleTracks
 from app.api.timeouts import RequestTimeout
 from app.config import Settings
 from app.dashboard import router as dashboard
@@ -62,6 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ingestor.start()
         links = LinkRunner(db, settings)
         await links.start()
+        app.state.cot_stale = stale = StaleTracks(app.state.netcop)
+        await stale.start()
+        app.state.cot_listener = listener = CotListener(app.state.netcop, settings.cot_host, settings.cot_port or 0)
+        if settings.cot_port is not None:
+            await listener.start()
         # What start-up built lives as long as the process: keep it out of the collector's scans, and collect
         # less often than CPython's default (every 700 allocations), which a report makes dozens of.
         gc.freeze()
@@ -70,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await links.stop()
+            await stale.stop()
+            await listener.stop()
             await ingestor.stop()
             await follower.stop()
             await db.dispose()
@@ -81,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         **_NO_TELEMETRY,
     )
-    for module in (reports, ingest, vocabulary, admin, federation, picture, operations, stream):
+    for module in (reports, ingest, exports, vocabulary, admin, federation, picture, operations, stream):
         app.include_router(module.router)
     dashboard.mount(app)
     _add_error_handlers(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -37,10 +38,15 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
     demo: Annotated[bool, typer.Option(help="load the demo scenario first (if not loaded yet)")] = False,
+    cot_port: Annotated[
+        int | None, typer.Option(help="also take Cursor-on-Target streams on this TCP port (on --host)")
+    ] = None,
 ) -> None:
     """Runs the service, applying pending migrations first."""
     import uvicorn
 
+    if cot_port is not None:  # the workers read their settings from the environment
+        os.environ.update(NETCOP_COT_PORT=str(cot_port), NETCOP_COT_HOST=host)
     settings = Settings()
     _raise_descriptor_limit(settings.max_connections)
     upgrade(settings.effective_database_url)

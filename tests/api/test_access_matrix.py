@@ -21,6 +21,7 @@ NEEDS = {
     ("POST", "/api/v1/ingest/cap"): "report",
     ("POST", "/api/v1/ingest/cot"): "report",
     ("GET", "/api/v1/vocabulary"): "read",
+    ("GET", "/api/v1/incidents/{incident_id}/cap"): "read",
     ("GET", "/api/v1/incidents"): "read",
     ("GET", "/api/v1/incidents/{incident_id}"): "read",
     ("GET", "/api/v1/incidents/{incident_id}/picture"): "read",
