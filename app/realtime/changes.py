@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain import geojson, picture
+from app.realtime import messages
 from app.realtime.protocol import text_frame
 from app.repositories import picture as picture_repo
 from app.repositories import reports as reports_repo
@@ -89,10 +90,8 @@ class Change:
         distinct selection, whatever the number of subscribers."""
         cached = self._encoded.get(selected)
         if cached is None:
-            head = {"type": "change", "seq": self.seq, "incident": self.incident,
-                    "report": {"id": self.report_id, "organisation": self.organisation}}  # fmt: skip
-            objects = b",".join(self.entries[i].json for i in selected)
-            message = orjson.dumps(head)[:-1] + b',"objects":[' + objects + b"]}"
+            objects = (self.entries[i].json for i in selected)
+            message = messages.change(self.seq, self.incident, self.report_id, self.organisation, objects)
             cached = self._encoded[selected] = (message, text_frame(message))
         return cached
 

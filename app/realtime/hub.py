@@ -19,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from app.domain import geojson, picture
+from app.realtime import messages
 from app.realtime.changes import Change, Entry
 from app.realtime.protocol import FrameWriter, text_frame
 
@@ -130,7 +131,7 @@ class Subscriber:
         """Sends a heartbeat to a live fast-path stream that has been quiet for ``interval``."""
         if self.live and self.writer is not None and now - self.last_write >= interval:
             self.sent = max(self.sent, seq)
-            self.writer.write(text_frame(b'{"type":"heartbeat","seq":%d}' % self.sent))
+            self.writer.write(text_frame(messages.heartbeat(self.sent)))
             self.last_write = now
 
     def take(self) -> Change | None:

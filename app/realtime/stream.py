@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from app.domain import geojson
 from app.errors import Forbidden, Invalid, NetcopError, TooManyRequests, Unauthorized
+from app.realtime import messages
 from app.realtime.changes import read_changes
 from app.realtime.hub import StreamFilter, Subscriber
 from app.realtime.protocol import EXTENSION, FrameWriter, text_fragments
@@ -330,10 +331,7 @@ async def _build_snapshot(state: AppState, viewer: str, flt: StreamFilter, seq: 
         shown = [i for i, fields in visible.items() if flt.shows(i, fields["exercise"])]
         rendered = await objects_of_incidents(conn, viewer, shown, object_filter)
     inside = frozenset((incident, orjson.loads(o)["id"]) for incident, o in rendered) if flt.narrows else frozenset()
-    head: dict[str, Any] = {"type": "snapshot", "seq": seq}
-    if reason:
-        head["reason"] = reason
-    return Snapshot(orjson.dumps(head)[:-1] + b',"objects":[' + b",".join(o for _, o in rendered) + b"]}", inside)
+    return Snapshot(messages.snapshot(seq, (o for _, o in rendered), reason), inside)
 
 
 async def _write(websocket: WebSocket, state: AppState, subscriber: Subscriber, sent: int) -> int | None:
@@ -361,7 +359,7 @@ async def _write(websocket: WebSocket, state: AppState, subscriber: Subscriber, 
         except TimeoutError:
             subscriber.sent = max(subscriber.sent, state.hub.last_seq)
             try:
-                await _send(websocket, subscriber, orjson.dumps({"type": "heartbeat", "seq": subscriber.sent}))
+                await _send(websocket, subscriber, messages.heartbeat(subscriber.sent))
             except TimeoutError:
                 return 4008
 
