@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     sqlite_path: Path = DEFAULT_SQLITE_PATH
     admin_token: str | None = Field(default=None, description="the server's own admin token (admin role only)")
     allowed_origins: str = ""
+    ogc_query_token: bool = Field(
+        default=False,
+        description="/ogc also takes the token in an access_token query parameter (desktop GIS); it leaks into URLs",
+    )
     dashboard_tile_url: str = Field(
         default="", description="a tile URL template ({z}/{x}/{y}) for the dashboard's map; none: offline outlines"
     )
