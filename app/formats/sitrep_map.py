@@ -9,11 +9,13 @@ precision, so the same picture draws the same bytes.
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 from xml.sax.saxutils import escape
 
 WIDTH, HEIGHT, MARGIN = 640, 400, 24
+LEGEND_WIDTH = 150  # a column on the right, so that the legend hides nothing
 LEGEND_ROW = 16
 LABELS_UP_TO = 40  # objects named on the map; beyond, names would hide the map (the text lists them all)
 Position = tuple[float, float]
@@ -25,11 +27,17 @@ COLOURS = {
     "roadblock": "#7a0177", "bottleneck": "#ae017e", "shelter": "#1a9850", "casualties": "#e31a1c",
     "unit": "#2c7fb8", "vehicle": "#2c7fb8", "command-post": "#253494", "staging-area": "#41b6c4",
 }  # fmt: skip
+# Kinds outside the vocabulary (a report may use any): one of these, by the kind's name, the same everywhere.
+PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4", "#b15928",
+           "#6a3d9a", "#33a02c", "#fb9a99")  # fmt: skip
 OTHER = "#636363"
 
 
 def colour(kind: str | None) -> str:
-    return COLOURS.get(kind or "", OTHER)
+    """The kind's colour: the vocabulary's own, one of the palette by its name for others, grey for none."""
+    if not kind:
+        return OTHER
+    return COLOURS.get(kind) or PALETTE[zlib.crc32(kind.encode()) % len(PALETTE)]
 
 
 def positions(geometry: dict[str, Any]) -> Iterator[Position]:
@@ -111,10 +119,16 @@ def _label(feature: dict[str, Any], project: Project) -> str:
 
 
 def _legend(kinds: list[str]) -> Iterator[str]:
-    for row, kind in enumerate(kinds):
-        y = 12 + row * LEGEND_ROW
-        yield f'<rect x="8" y="{y}" width="10" height="10" fill="{colour(kind)}" stroke="#000000" stroke-width="0.5"/>'
-        yield f'<text x="24" y="{y + 9}" font-family="Helvetica" font-size="11" fill="#000000">{escape(kind)}</text>'
+    """A column of the kinds' colours at the right (as many as fit; the text names every object's kind)."""
+    x = WIDTH - LEGEND_WIDTH
+    yield f'<path d="M{x} 0 L{x} {HEIGHT}" stroke="#000000" stroke-width="0.5" fill="none"/>'
+    for row, kind in enumerate(kinds[: (HEIGHT - 12) // LEGEND_ROW]):
+        y = 10 + row * LEGEND_ROW
+        fill = "none" if kind == "(no kind)" else colour(kind)
+        yield (f'<rect x="{x + 8}" y="{y}" width="10" height="10" fill="{fill}" stroke="#000000" '
+               'stroke-width="0.5"/>')  # fmt: skip
+        yield (f'<text x="{x + 24}" y="{y + 9}" font-family="Helvetica" font-size="10" fill="#000000">'
+               f"{escape(kind)}</text>")  # fmt: skip
 
 
 def _scale_bar(project: Project, features: list[dict[str, Any]]) -> Iterator[str]:
@@ -141,7 +155,7 @@ def svg(features: list[dict[str, Any]]) -> str:
         parts.append(f'<text x="{WIDTH // 2}" y="{HEIGHT // 2}" font-family="Helvetica" font-size="14" '
                      'text-anchor="middle" fill="#000000">no geometry in the picture</text>')  # fmt: skip
         return "".join([*parts, "</svg>"])
-    project = projection(features, WIDTH, HEIGHT)
+    project = projection(features, WIDTH - LEGEND_WIDTH, HEIGHT)
     for feature in sorted(features, key=_area_first):
         parts.extend(_shapes(feature["geometry"], project, colour(feature["kind"])))
     if len(features) <= LABELS_UP_TO:

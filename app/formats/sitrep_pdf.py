@@ -66,7 +66,7 @@ def render(sitrep: Json) -> bytes:
 def _heading(pdf: FPDF, value: str, size: int = 13) -> None:
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", size)
-    pdf.multi_cell(0, size * 0.5, latin1(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, size * 0.5, latin1(value), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
 
 
@@ -74,13 +74,13 @@ def _row(pdf: FPDF, label: str, value: str) -> None:
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(45, LINE, latin1(label))
     pdf.set_font("Helvetica", size=10)
-    pdf.multi_cell(0, LINE, latin1(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, LINE, latin1(value), align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _item(pdf: FPDF, value: str, indent: float = 4) -> None:
     pdf.set_font("Helvetica", size=10)
     pdf.set_x(pdf.l_margin + indent)
-    pdf.multi_cell(0, LINE, latin1("- " + value), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, LINE, latin1("- " + value), align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _disciplines(pdf: FPDF, sitrep: Json) -> None:
