@@ -16,6 +16,14 @@ from app.services import sitrep
 router = APIRouter(prefix="/api/v1", tags=["partner formats"], responses=errors(401, 403, 422))
 
 
+_CONTENT = {
+    "text/html": {"schema": {"type": "string"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    "text/markdown": {"schema": {"type": "string"}},
+    "application/json": {"schema": {"type": "object"}},
+}
+
+
 def _moment(name: str, value: str | None) -> int | None:
     if value is None:
         return None
@@ -28,7 +36,7 @@ def _moment(name: str, value: str | None) -> int | None:
 @router.get(
     "/incidents/{incident_id}/sitrep",
     summary="The situation report of an incident (HTML, PDF, Markdown or JSON)",
-    responses={**errors(404), 200: {"content": {t.split(";")[0]: {} for t in sitrep.MEDIA_TYPES.values()}}},
+    responses={**errors(404), 200: {"description": "the document, in the format asked for", "content": _CONTENT}},
 )
 async def get_sitrep(
     viewer: Viewer,
