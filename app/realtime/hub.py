@@ -14,6 +14,7 @@ subscribers so that a fan-out to thousands never stalls ingest.
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -49,6 +50,15 @@ class StreamFilter:
         return self.bbox is None or entry.intersects(self.bbox)
 
 
+class Phase(enum.Enum):
+    """Where a stream is in its life; an ended stream's value is its close code."""
+
+    QUEUED = "queued"  # changes wait in the buffer for the stream's own task (snapshot, catch-up, no fast path)
+    LIVE = "live"  # the hub writes changes and heartbeats to the connection itself (the fast path)
+    FELL_BEHIND = 4008  # its client did not keep up: closed
+    REVOKED = 4001  # its token was revoked: closed
+
+
 @dataclass(eq=False)
 class Subscriber:
     viewer: str
@@ -59,18 +69,16 @@ class Subscriber:
     inside: set[tuple[str, str]] = field(default_factory=set)
     buffer: deque[Change] = field(default_factory=deque)
     buffered_bytes: int = 0
-    overflowed: bool = False
-    revoked: bool = False
+    phase: Phase = Phase.QUEUED
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     writer: FrameWriter | None = None
-    live: bool = False
     sent: int = 0
     last_write: float = 0.0
 
     def offer(self, change: Change) -> None:
         """Buffers a change for the stream's own task, which filters it in seq order after what the snapshot or
         catch-up covered (before the stream is live, or without the fast path)."""
-        if self.overflowed or self.revoked:
+        if self.ended:
             return
         # A backlog over the bound is a client that does not keep up; a single change larger than the bound is
         # not (spec section 7): an empty buffer takes any change.
@@ -87,9 +95,10 @@ class Subscriber:
         """Delivers a run of consecutive changes. Live on the fast path: the frames of the run are joined and
         written at once (``shared`` keeps the joined bytes per viewer and incidents for subscribers whose filter
         cannot narrow). Otherwise each change is offered to the buffer."""
-        if self.overflowed or self.revoked:
+        if self.ended:
             return
-        if not (self.live and self.writer is not None):
+        writer = self.writer
+        if not self.live or writer is None:
             for change in changes:
                 self.offer(change)
             return
@@ -106,24 +115,43 @@ class Subscriber:
         self.sent = fresh[-1].seq
         if not data:
             return
-        backlog = self.writer.buffered()
+        backlog = writer.buffered()
         if backlog and backlog + len(data) > self.max_bytes:
             self._overflow()
         else:
-            self.writer.write(data)
+            writer.write(data)
             self.last_write = time.monotonic()
 
+    @property
+    def live(self) -> bool:
+        return self.phase is Phase.LIVE and self.writer is not None
+
+    @property
+    def ended(self) -> bool:
+        return self.phase in (Phase.FELL_BEHIND, Phase.REVOKED)
+
+    def go_live(self) -> None:
+        """The snapshot or catch-up is sent and the buffer drained: from now on the hub writes (fast path)."""
+        if not self.ended and self.writer is not None:
+            self.phase = Phase.LIVE
+
+    def revoke(self) -> None:
+        self._end(Phase.REVOKED)
+
     def _overflow(self) -> None:
-        self.overflowed = True
         self.buffer.clear()
         self.buffered_bytes = 0
-        self.end(4008)
+        self._end(Phase.FELL_BEHIND)
 
-    def end(self, code: int) -> None:
-        """Closes a live fast-path stream at once (behind the data in transit); otherwise wakes the stream's
-        task, which closes it."""
-        if self.live and self.writer is not None:
-            self.writer.close(code)
+    def _end(self, phase: Phase) -> None:
+        """Ends the stream (the first end counts): a live fast-path stream is closed at once (behind the data in
+        transit); otherwise the stream's task is woken, and closes it."""
+        if self.ended:
+            return
+        was_live = self.live
+        self.phase = phase
+        if was_live and self.writer is not None:
+            self.writer.close(phase.value)
         else:
             self.wake.set()
 
@@ -195,8 +223,7 @@ class Hub:
         """Closes (4001) every stream opened with a revoked token."""
         for subscriber in self.subscribers:
             if subscriber.token_id == token_id:
-                subscriber.revoked = True
-                subscriber.end(4001)
+                subscriber.revoke()
 
     def beat(self, interval: float) -> None:
         """Heartbeats for live fast-path streams that have been quiet for ``interval`` (the others' own tasks

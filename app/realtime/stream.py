@@ -1,8 +1,9 @@
 """``GET /api/v1/stream`` (spec section 7): the WebSocket life cycle of one dashboard.
 
     handshake -> (Origin check, header auth or a first ``auth`` message within 5 s) -> subscribed
-    subscribed -> snapshot, or catch-up from the change log after ``after_seq`` -> live
-    live -> 4008 (buffer overflowed) | 4001 (token revoked) | 1008 (flooding) | client gone
+    subscribed (``Phase.QUEUED``) -> snapshot, or catch-up from the change log after ``after_seq`` -> live
+    (``Phase.LIVE``, the fast path) -> 4008 (``Phase.FELL_BEHIND``) | 4001 (``Phase.REVOKED``) | 1008 (flooding)
+    | client gone
 
 The subscriber is registered with the hub BEFORE the snapshot or catch-up is read, so nothing committed in
 between can be missed; the writer skips what the snapshot or catch-up already covered (``seq <= sent``).
@@ -232,10 +233,10 @@ async def _serve_fast(websocket: WebSocket, subscriber: Subscriber, sent: int) -
             if selected:
                 await _send(websocket, subscriber, change.prepared(selected)[0])
             subscriber.sent = change.seq
-    if subscriber.revoked or subscriber.overflowed:
-        subscriber.writer.close(4001 if subscriber.revoked else 4008)
+    if subscriber.ended:
+        subscriber.writer.close(subscriber.phase.value)
         return
-    subscriber.live = True
+    subscriber.go_live()
     subscriber.last_write = time.monotonic()
     close_code = await _read_client(websocket)
     if close_code is not None:
@@ -347,11 +348,8 @@ async def _write(websocket: WebSocket, state: AppState, subscriber: Subscriber, 
                     await _send(websocket, subscriber, change.prepared(selected)[0])
                 subscriber.sent = change.seq
             continue
-        if subscriber.revoked:
-            return 4001
-        if subscriber.overflowed:
-            return 4008
-        subscriber.live = subscriber.writer is not None
+        if subscriber.ended:
+            return int(subscriber.phase.value)
         subscriber.wake.clear()
         try:  # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel (gh-86296)
             async with asyncio.timeout(state.settings.stream_heartbeat_seconds):
