@@ -61,6 +61,7 @@ class Report(Base):
     __table_args__ = (
         Index("uq_reports_organisation_report", "organisation_id", "report_id", unique=True),
         Index("ix_reports_incident_seq", "incident_id", "seq"),
+        Index("ix_reports_organisation_seq", "organisation_id", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
