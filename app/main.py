@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from app import log_redaction
-from app.api import admin, exports, failures, federation, ingest, operations, picture, reports, vocabulary
+from app.api import admin, exports, failures, federation, ingest, openapi, operations, picture, reports, vocabulary
 from app.api.cot_listener import CotListener
 from app.api.intake import ReportIntake
 from app.api.responses import json_value
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     dashboard.mount(app)
     _add_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(ReportIntake)  # inside the time limit, which wraps it
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     return app

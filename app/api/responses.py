@@ -32,9 +32,12 @@ def json_value(value: Any, status: int = 200) -> Response:
     return json_bytes(orjson.dumps(value), status)
 
 
+ERROR_REF = {"$ref": "#/components/schemas/Error"}  # the one schema of every error (``api.openapi``)
+
+
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers an endpoint can give."""
-    return {s: {"description": "error", "content": {"application/json": {"schema": ERROR_SCHEMA}}} for s in statuses}
+    return {s: {"description": "error", "content": {"application/json": {"schema": ERROR_REF}}} for s in statuses}
 
 
 class JsonParts(Response):
