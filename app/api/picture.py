@@ -12,6 +12,7 @@ from app.api.responses import JsonParts, errors, json_bytes, json_value
 from app.domain import geojson
 from app.domain.timefmt import parse_rfc3339, to_micros
 from app.errors import Invalid
+from app.schemas.answers import Picture
 from app.services import incidents, logs, reading
 from app.services.reading import ObjectFilter
 
@@ -66,7 +67,7 @@ async def get_incident(viewer: Viewer, incident_id: IncidentId, state: StateDep)
     return json_value(found)
 
 
-@router.get("/incidents/{incident_id}/picture", responses=errors(404))
+@router.get("/incidents/{incident_id}/picture", responses={200: {"model": Picture}, **errors(404)})
 async def incident_picture(
     viewer: Viewer,
     incident_id: IncidentId,

@@ -17,6 +17,7 @@ from app.api.json_input import parse_json, read_body, require_json
 from app.api.responses import errors, json_value
 from app.domain import canonical
 from app.errors import Forbidden, Invalid, NetcopError
+from app.schemas.answers import ReportAnswer
 from app.schemas.common import is_printable_id
 from app.schemas.reports import CONTRACT_LIMITS, BatchIn, ReportIn, ReportLimits, oriented, validate_report
 from app.services.audit import Caller
@@ -211,9 +212,9 @@ def request_intake(request: Request) -> Intake:
     summary="Push one situation report",
     openapi_extra=_body_doc(ReportIn),
     responses={
-        201: {"content": {"application/json": {"schema": ANSWER_SCHEMA}}},
-        200: {"description": "a retry: the stored answer"},
-        **errors(400, 401, 403, 409, 413, 422, 503),
+        201: {"model": ReportAnswer, "description": "stored, merged and committed"},
+        200: {"model": ReportAnswer, "description": "a retry: the stored answer"},
+        **errors(400, 401, 403, 409, 413, 415, 422, 503),
     },
 )
 async def post_report(
