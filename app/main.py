@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from app import log_redaction
 from app.api import admin, exports, failures, federation, ingest, openapi, operations, picture, reports, vocabulary
+from app.api import ogc as ogc_api
 from app.api.cot_listener import CotListener
 from app.api.intake import ReportIntake
 from app.api.responses import json_value
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in (reports, ingest, exports, vocabulary, admin, federation, picture, operations, stream):
         app.include_router(module.router)
+    app.include_router(ogc_api.router)
     dashboard.mount(app)
     _add_error_handlers(app)
     openapi.install(app)

@@ -14,6 +14,7 @@ from tests.conftest import ADMIN, MakePartner, report
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 PUBLIC |= {("GET", "/"), ("GET", "/dashboard/base.geojson")}  # the dashboard: its token is given in the page
+PUBLIC |= {("GET", "/ogc"), ("GET", "/ogc/conformance"), ("GET", "/ogc/api"), ("GET", "/ogc/api.html")}  # no data
 NEEDS = {
     ("POST", "/api/v1/reports"): "report",
     ("POST", "/api/v1/reports/batch"): "report",
@@ -29,6 +30,10 @@ NEEDS = {
     ("GET", "/api/v1/incidents/{incident_id}/objects/{object_id}"): "read",
     ("GET", "/api/v1/reports"): "read",
     ("GET", "/api/v1/changes"): "read",
+    ("GET", "/ogc/collections"): "read",
+    ("GET", "/ogc/collections/{collection_id}"): "read",
+    ("GET", "/ogc/collections/{collection_id}/items"): "read",
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): "read",
     ("POST", "/api/v1/organisations"): "admin",
     ("GET", "/api/v1/organisations"): "read-or-admin",
     ("POST", "/api/v1/organisations/{organisation_id}/tokens"): "admin",
