@@ -15,7 +15,19 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from app import log_redaction
-from app.api import admin, exports, failures, federation, ingest, openapi, operations, picture, reports, vocabulary
+from app.api import (
+    admin,
+    asyncapi,
+    exports,
+    failures,
+    federation,
+    ingest,
+    openapi,
+    operations,
+    picture,
+    reports,
+    vocabulary,
+)
 from app.api import ogc as ogc_api
 from app.api.cot_listener import CotListener
 from app.api.intake import ReportIntake
@@ -91,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         **_NO_TELEMETRY,
     )
-    for module in (reports, ingest, exports, vocabulary, admin, federation, picture, operations, stream):
+    for module in (reports, ingest, exports, vocabulary, admin, federation, picture, operations, asyncapi, stream):
         app.include_router(module.router)
     app.include_router(ogc_api.router)
     dashboard.mount(app)
