@@ -29,6 +29,7 @@ from app.api import (
     vocabulary,
 )
 from app.api import ogc as ogc_api
+from app.api import sitrep as sitrep_api
 from app.api.cot_listener import CotListener
 from app.api.intake import ReportIntake
 from app.api.responses import json_value
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in (reports, ingest, exports, vocabulary, admin, federation, picture, operations, asyncapi, stream):
         app.include_router(module.router)
+    app.include_router(sitrep_api.router)
     app.include_router(ogc_api.router)
     dashboard.mount(app)
     _add_error_handlers(app)

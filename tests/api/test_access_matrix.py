@@ -26,6 +26,7 @@ NEEDS = {
     ("GET", "/api/v1/incidents"): "read",
     ("GET", "/api/v1/incidents/{incident_id}"): "read",
     ("GET", "/api/v1/incidents/{incident_id}/picture"): "read",
+    ("GET", "/api/v1/incidents/{incident_id}/sitrep"): "read",
     ("GET", "/api/v1/picture"): "read",
     ("GET", "/api/v1/incidents/{incident_id}/objects/{object_id}"): "read",
     ("GET", "/api/v1/reports"): "read",
