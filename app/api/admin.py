@@ -83,6 +83,8 @@ async def set_coordinators(
     principal: CurrentPrincipal, incident_id: IncidentId, request: Request, state: StateDep
 ) -> Response:
     """Names the organisations that coordinate an incident (a coordinator with ``report``, or an admin)."""
+    await incidents.may_name_coordinators(db=state.db, principal=principal, incident=incident_id,
+                                          window_us=state.window_us)  # fmt: skip
     body = await bodies.parse(request, CoordinatorsSet)
     incident = await incidents.set_coordinators(
         db=state.db, principal=principal, caller=caller(request, principal), incident=incident_id,

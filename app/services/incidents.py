@@ -120,19 +120,33 @@ def _feature(rendered: bytes) -> dict[str, Any]:
     return geojson_out.feature(orjson.loads(rendered))
 
 
+async def may_name_coordinators(*, db: Database, principal: Principal, incident: str, window_us: int) -> None:
+    """Raises unless the caller may name the incident's coordinators (404 for an incident it cannot see, 403 for
+    anyone but a coordinator with ``report`` or an admin): asked before the body is read, and again when written."""
+    async with db.read() as conn:
+        await _may_name_coordinators(conn, principal, incident, window_us)
+
+
+async def _may_name_coordinators(conn: AsyncConnection, principal: Principal, incident: str, window_us: int) -> None:
+    admin = "admin" in principal.roles
+    viewer = principal.organisation or ""
+    if not admin and "report" not in principal.roles:
+        raise Forbidden("only the incident's coordinators (or an admin) name its coordinators")
+    state = await picture_repo.incident_state(conn, incident)
+    if state is None or (not admin and not await visible_incidents(conn, viewer, window_us, only=incident)):
+        raise NotFound(f"no incident '{incident}'")
+    if not admin and viewer not in state.coordinators:
+        raise Forbidden("only the incident's coordinators (or an admin) name its coordinators")
+
+
 async def set_coordinators(
     *, db: Database, principal: Principal, caller: Caller, incident: str, organisations: list[str], window_us: int
 ) -> dict[str, Any]:
     """Names an incident's coordinators (spec section 1): by a coordinator with the ``report`` role, or an admin;
     audited. Answers the incident as the caller sees it."""
-    admin = "admin" in principal.roles
     viewer = principal.organisation or ""
     async with db.write() as conn:
-        state = await picture_repo.incident_state(conn, incident)
-        if state is None or (not admin and not await visible_incidents(conn, viewer, window_us, only=incident)):
-            raise NotFound(f"no incident '{incident}'")
-        if not admin and ("report" not in principal.roles or viewer not in state.coordinators):
-            raise Forbidden("only the incident's coordinators (or an admin) name its coordinators")
+        await _may_name_coordinators(conn, principal, incident, window_us)
         known = await organisations_repo.existing_ids(conn, organisations)
         unknown = [{"path": f"organisations[{i}]", "message": f"unknown organisation '{org}'"}
                    for i, org in enumerate(organisations) if org not in known]  # fmt: skip
