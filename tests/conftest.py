@@ -118,3 +118,21 @@ def partner(client: httpx.AsyncClient) -> MakePartner:
 
     return make
 
+
+Headers = dict[str, str]
+
+
+# Three partners of one safety region, each with a fresh token holding ``report`` and ``read``.
+@pytest.fixture
+async def police(partner: MakePartner) -> Headers:
+    return await partner("politie", discipline="police")
+
+
+@pytest.fixture
+async def fire(partner: MakePartner) -> Headers:
+    return await partner("brandweer", discipline="fire")
+
+
+@pytest.fixture
+async def ghor(partner: MakePartner) -> Headers:
+    return await partner("ghor", discipline="medical")

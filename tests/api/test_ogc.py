@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 
 from app.config import Settings
 from app.formats import ogc
@@ -20,14 +19,6 @@ Json = dict[str, Any]
 IN_DORDRECHT = "4.60,51.75,4.70,51.85"
 
 
-@pytest.fixture
-async def police(partner: MakePartner) -> Headers:
-    return await partner("politie", discipline="police")
-
-
-@pytest.fixture
-async def fire(partner: MakePartner) -> Headers:
-    return await partner("brandweer", discipline="fire")
 
 
 def roadblock(object_id: str, lon: float = 4.65, lat: float = 51.80, status: str = "active") -> Json:

@@ -1,13 +1,9 @@
-"""Fixtures for the partner-format tests: two partners with report and read tokens, and the documents kept under
-``tests/data`` (each folder's README.md says where they come from)."""
+"""For the partner-format tests: the documents kept under ``tests/data`` (each folder's README.md says where they
+come from); the partners (``police``, ``fire``) are those of ``tests/conftest.py``."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
-
-from tests.conftest import MakePartner
 
 Headers = dict[str, str]
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -18,11 +14,3 @@ def document(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
-@pytest.fixture
-async def police(partner: MakePartner) -> Headers:
-    return await partner("politie", discipline="police")
-
-
-@pytest.fixture
-async def fire(partner: MakePartner) -> Headers:
-    return await partner("brandweer", discipline="fire")
