@@ -12,7 +12,16 @@ from app.api.responses import JsonParts, errors, json_bytes, json_value
 from app.domain import geojson
 from app.domain.timefmt import parse_rfc3339, to_micros
 from app.errors import Invalid
-from app.schemas.answers import Picture
+from app.schemas.answers import (
+    FEATURE_COLLECTION,
+    ChangePage,
+    CombinedPicture,
+    Incident,
+    IncidentList,
+    ObjectWithHistory,
+    Picture,
+    ReportPage,
+)
 from app.services import incidents, logs, reading
 from app.services.reading import ObjectFilter
 
@@ -45,7 +54,7 @@ def _kinds(values: list[str] | None) -> tuple[str, ...]:
     return slugs("kind", values)
 
 
-@router.get("/incidents")
+@router.get("/incidents", responses={200: {"model": IncidentList}})
 async def list_incidents(
     state: StateDep,
     viewer: Viewer,
@@ -60,7 +69,7 @@ async def list_incidents(
     return json_value({"incidents": found})
 
 
-@router.get("/incidents/{incident_id}", responses=errors(404))
+@router.get("/incidents/{incident_id}", responses={200: {"model": Incident}, **errors(404)})
 async def get_incident(viewer: Viewer, incident_id: IncidentId, state: StateDep) -> Response:
     """One incident."""
     found = await incidents.get_incident(db=state.db, viewer=viewer, window_us=state.window_us, incident=incident_id)
@@ -90,7 +99,10 @@ async def incident_picture(
     return json_bytes(body)
 
 
-@router.get("/picture")
+@router.get(
+    "/picture",
+    responses={200: {"model": CombinedPicture, "content": {"application/geo+json": {"schema": FEATURE_COLLECTION}}}},
+)
 async def combined_picture(
     state: StateDep,
     viewer: Viewer,
@@ -113,7 +125,9 @@ async def combined_picture(
     return Response(body, media_type="application/geo+json" if format == "geojson" else "application/json")
 
 
-@router.get("/incidents/{incident_id}/objects/{object_id:path}", responses=errors(404))
+@router.get(
+    "/incidents/{incident_id}/objects/{object_id:path}", responses={200: {"model": ObjectWithHistory}, **errors(404)}
+)
 async def get_object(
     viewer: Viewer, incident_id: IncidentId, object_id: ObjectId, state: StateDep, history: bool = False
 ) -> Response:
@@ -124,7 +138,7 @@ async def get_object(
     return json_bytes(body)
 
 
-@router.get("/reports")
+@router.get("/reports", responses={200: {"model": ReportPage}})
 async def list_reports(
     state: StateDep,
     viewer: Viewer,
@@ -140,7 +154,7 @@ async def list_reports(
     return json_value(page)
 
 
-@router.get("/changes")
+@router.get("/changes", responses={200: {"model": ChangePage}})
 async def list_changes(
     state: StateDep, viewer: Viewer, after_seq: AfterSeq = 0, incident: SlugFilter = None, limit: Limit = 100
 ) -> Response:

@@ -61,3 +61,65 @@ class Picture(BaseModel):
     seq: int = Field(description="the log position the answer is consistent with")
     as_of: str | None
     objects: list[PictureObject]
+
+
+class CombinedPicture(BaseModel):
+    """Every visible object of the active incidents (``GET /picture``)."""
+
+    seq: int = Field(description="the log position the answer is consistent with")
+    objects: list[PictureObject]
+
+
+class ObjectWithHistory(PictureObject):
+    """One object; with ``history=true`` also every visible assertion about it, newest first."""
+
+    history: list[dict[str, Any]] | None = Field(default=None, description="only with history=true")
+
+
+class Incident(BaseModel):
+    """An incident as one viewer sees it (spec section 6)."""
+
+    id: str
+    title: str | None
+    category: str | None
+    status: str
+    grip: int | str | None
+    exercise: bool
+    coordinators: list[str]
+    created_at: str
+    updated_at: str
+    seq: int
+    object_count: int
+    organisations: list[str]
+
+
+class IncidentList(BaseModel):
+    incidents: list[Incident]
+
+
+class ReportPage(BaseModel):
+    """Visible reports as sent, with organisation, seq and received_at; page on with ``after_seq=last_seq``."""
+
+    reports: list[dict[str, Any]]
+    last_seq: int
+
+
+class ChangeEntry(BaseModel):
+    seq: int
+    incident: str
+    report: dict[str, str]
+    objects: list[PictureObject]
+
+
+class ChangePage(BaseModel):
+    """The changes this viewer saw, in seq order; page on with ``after_seq=last_seq``."""
+
+    changes: list[ChangeEntry]
+    last_seq: int
+
+
+FEATURE_COLLECTION: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}}},
+}
