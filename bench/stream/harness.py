@@ -104,6 +104,10 @@ def start_netcop(procs: Procs, args: argparse.Namespace) -> str:
         "NETCOP_WORK_RATE_PER_ORGANISATION": "100000000",
         "NETCOP_STREAM_RATE_PER_ORGANISATION": "1000000",
         "NETCOP_MAX_STREAMS_PER_TOKEN": "1000000",
+        # ... and every subscriber from one address (the load generator): the bounds meant for the open internet
+        "NETCOP_MAX_CONNECTIONS": "19000",
+        "NETCOP_MAX_CONNECTIONS_PER_ADDRESS": "19000",
+        "NETCOP_MAX_PENDING_HANDSHAKES": "19000",
     }
     netcop = str(Path(sys.executable).parent / "netcop")
     procs.start_server("netcop", [netcop, "serve", "--host", "127.0.0.1", "--port", str(args.port), "--workers", "1"],
