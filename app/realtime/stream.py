@@ -29,10 +29,9 @@ from app.realtime.changes import read_changes
 from app.realtime.hub import StreamFilter, Subscriber
 from app.realtime.protocol import EXTENSION, FrameWriter, text_fragments
 from app.realtime.snapshots import Snapshot
-from app.repositories import reports as reports_repo
-from app.services import incidents as incidents_service
+from app.services import stream_reads
 from app.services.auth import Principal
-from app.services.reading import ObjectFilter, objects_of_incidents
+from app.services.reading import ObjectFilter
 from app.state import AppState
 
 router = APIRouter()
@@ -274,8 +273,7 @@ def _close(websocket: WebSocket, subscriber: Subscriber, code: int) -> Any:
 
 async def _initial(websocket: WebSocket, state: AppState, subscriber: Subscriber, after_seq: int | None) -> int:
     """Sends the snapshot or the catch-up; returns the seq they cover."""
-    async with state.db.read() as conn:
-        end = await reports_repo.last_seq(conn)
+    end = await stream_reads.last_seq(state.db)
     if after_seq is not None and after_seq <= end and end - after_seq <= MAX_CATCH_UP:
         return await _catch_up(websocket, state, subscriber, after_seq, end)
     reason = None if after_seq is None else "resync"
@@ -305,18 +303,15 @@ async def _assume_everything_inside(state: AppState, subscriber: Subscriber) -> 
     """A resuming client with a narrowing filter may hold any visible object: each that then changes outside the
     filter is sent once more so the client can drop it (a harmless extra message for one it never held)."""
     everything = ObjectFilter(include_removed=True)
-    async with state.db.read() as conn:
-        visible = await incidents_service.visible_incidents(conn, subscriber.viewer, state.window_us)
-        shown = [i for i, fields in visible.items() if subscriber.filter.shows(i, fields["exercise"])]
-        rendered = await objects_of_incidents(conn, subscriber.viewer, shown, everything)
-        subscriber.inside.update((incident, orjson.loads(o)["id"]) for incident, o in rendered)
+    shown = await stream_reads.shown_objects(state.db, subscriber.viewer, state.window_us, subscriber.filter.shows,
+                                             everything)  # fmt: skip
+    subscriber.inside.update((incident, orjson.loads(o)["id"]) for incident, o in shown)
 
 
 async def _snapshot(websocket: WebSocket, state: AppState, subscriber: Subscriber, reason: str | None) -> int:
     """Sends the snapshot at the current seq, shared with every stream of the same viewer and filter that needs
     it at the same time (``realtime.snapshots``)."""
-    async with state.db.read() as conn:
-        seq = await reports_repo.last_seq(conn)
+    seq = await stream_reads.last_seq(state.db)
     viewer, flt = subscriber.viewer, subscriber.filter
     key = (viewer, flt, seq, reason)
     async with state.snapshots.use(key, lambda: _build_snapshot(state, viewer, flt, seq, reason)) as snapshot:
@@ -327,10 +322,7 @@ async def _snapshot(websocket: WebSocket, state: AppState, subscriber: Subscribe
 
 async def _build_snapshot(state: AppState, viewer: str, flt: StreamFilter, seq: int, reason: str | None) -> Snapshot:
     object_filter = ObjectFilter(kinds=tuple(flt.kinds), bbox=flt.bbox)
-    async with state.db.read() as conn:
-        visible = await incidents_service.visible_incidents(conn, viewer, state.window_us)
-        shown = [i for i, fields in visible.items() if flt.shows(i, fields["exercise"])]
-        rendered = await objects_of_incidents(conn, viewer, shown, object_filter)
+    rendered = await stream_reads.shown_objects(state.db, viewer, state.window_us, flt.shows, object_filter)
     inside = frozenset((incident, orjson.loads(o)["id"]) for incident, o in rendered) if flt.narrows else frozenset()
     return Snapshot(messages.snapshot(seq, (o for _, o in rendered), reason), inside)
 
