@@ -13,7 +13,10 @@ The protocol, per connection:
    ``<status> <message>``, while the client reads them (a client that never reads is not answered once
    ``MAX_UNREAD`` bytes wait for it, and is not slowed down either).
 3. An event larger than ``NETCOP_MAX_REPORT_BYTES`` closes the connection (``413``); so does a token revoked
-   meanwhile (each event is authenticated again, through the token cache).
+   meanwhile (each event is authenticated again, through the token cache), and ``IDLE_SECONDS`` of silence.
+
+Connections count against the HTTP edge's bounds (``NETCOP_MAX_CONNECTIONS`` and ``..._PER_ADDRESS``): beyond
+them a newcomer is answered ``error 503 ...`` and closed.
 
 Plain TCP carries the token in clear: listen on loopback or a trusted network, or put a TLS terminator in front.
 """
@@ -25,6 +28,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 
+from app import edge
 from app.api import reports
 from app.errors import NetcopError, PayloadTooLarge
 from app.formats import cot
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 AUTH_SECONDS = 5.0
 MAX_LINE = 4096
 MAX_UNREAD = 64 * 1024
+IDLE_SECONDS = 300.0  # silence after which a connection is closed
 _EVENT_END = re.compile(rb"</event\s*>")
 
 
@@ -67,13 +72,21 @@ class CotListener:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) else ""
+        refusal = edge.connections().admit(address)  # the HTTP edge's bounds: in all, and per address
+        if refusal is not None:
+            writer.write(f"error {refusal.status} {refusal}\n".encode())
+            writer.close()
+            return
         self._connections.add(task)
         try:
             await Connection(self._state, reader, writer).run()
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass
         finally:
             self._connections.discard(task)
+            edge.connections().release(address)
             writer.close()
 
 
@@ -134,7 +147,11 @@ def _first_line(line: bytes) -> tuple[str, cot.Fields]:
 async def _events(reader: asyncio.StreamReader, limit: int) -> AsyncIterator[bytes]:
     """Each complete ``<event>...</event>`` as the client sends them; 413 for one longer than ``limit``."""
     pending = b""
-    while chunk := await reader.read(65536):
+    while True:
+        async with asyncio.timeout(IDLE_SECONDS):  # a TAK client reports every few seconds: a silent one is gone
+            chunk = await reader.read(65536)
+        if not chunk:
+            return
         pending += chunk
         while (end := _EVENT_END.search(pending)) is not None:
             yield pending[: end.end()].strip()

@@ -64,3 +64,31 @@ async def test_a_connection_without_a_valid_first_line_is_refused(
         assert await reader.read() == b""
         writer.close()
         await writer.wait_closed()
+
+
+async def test_a_silent_connection_is_closed_and_connections_are_bounded(
+    listening: tuple[FastAPI, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection silent for IDLE_SECONDS is closed; past the HTTP edge's bound on connections from one
+    address a newcomer is answered 503 and closed at once, and a place is given back when a connection ends."""
+    from app import edge
+    from app.api import cot_listener
+
+    app, client = listening
+    token = (await organisation_token(client, "politie"))["Authorization"].split()[1]
+    monkeypatch.setattr(cot_listener, "IDLE_SECONDS", 0.3)
+    (reader, writer), answer = await connect(app, f"{token} flood-test")
+    assert answer == "ok"
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # closed after its silence
+    writer.close()
+    bounded = edge.Connections(most=100, most_per_address=1, proxies=frozenset())
+    monkeypatch.setattr(edge, "connections", lambda: bounded)
+    (first_reader, first_writer), answer = await connect(app, f"{token} flood-test")
+    assert answer == "ok"
+    refused_reader, refused_writer = await asyncio.open_connection("127.0.0.1", app.state.cot_listener.port)
+    assert (await asyncio.wait_for(refused_reader.readline(), 5)).startswith(b"error 503")
+    refused_writer.close()
+    first_writer.close()
+    await asyncio.wait_for(first_reader.read(), 5)
+    await asyncio.sleep(0.1)
+    assert bounded.open == 0
