@@ -19,15 +19,15 @@ from app.api.responses import errors, json_value
 from app.errors import Invalid, UnsupportedMediaType
 from app.formats import cap, cot, geojson_in
 from app.formats.translation import Translation
+from app.schemas.answers import ReportAnswer
 from app.state import AppState
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["partner formats"])
 
 GEOJSON_TYPES = ("application/geo+json", "application/json")
-_ANSWER = {"application/json": {"schema": reports.ANSWER_SCHEMA}}
 ANSWERS: dict[int | str, dict[str, Any]] = {
-    201: {"description": "the report, stored and merged", "content": _ANSWER},
-    200: {"description": "a retry: the stored answer", "content": _ANSWER},
+    201: {"model": ReportAnswer, "description": "the report, stored and merged"},
+    200: {"model": ReportAnswer, "description": "a retry: the stored answer"},
     **errors(400, 401, 403, 409, 413, 415, 422, 429, 503),
 }
 Authorization = Annotated[str | None, Header(description="Bearer <token>")]

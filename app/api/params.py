@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from app.domain.timefmt import parse_rfc3339, to_micros
 from app.errors import Invalid, NotFound
 from app.schemas.common import SLUG_PATTERN, is_printable_id
 
@@ -60,3 +61,13 @@ def slugs(name: str, values: list[str] | None) -> tuple[str, ...]:
         if _SLUG.fullmatch(value) is None:
             raise Invalid.at(name, f"{value!r} is not an id (lower-case letters, digits and '-', 2..63)")
     return found
+
+
+def moment(name: str, value: str | None) -> int | None:
+    """An RFC 3339 moment in a query (``as_of``, ``since``) as microseconds; 422 at ``name`` if it is not one."""
+    if value is None:
+        return None
+    try:
+        return to_micros(parse_rfc3339(value))
+    except ValueError as error:
+        raise Invalid.at(name, str(error)) from error

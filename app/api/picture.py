@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from app.api import params
 from app.api.deps import StateDep, Viewer
 from app.api.params import IncidentId, ObjectId, SlugFilter, SlugsFilter, slugs
 from app.api.responses import JsonParts, errors, json_bytes, json_value
 from app.domain import geojson
-from app.domain.timefmt import parse_rfc3339, to_micros
 from app.errors import Invalid
 from app.schemas.answers import (
     FEATURE_COLLECTION,
@@ -40,14 +40,6 @@ def _bbox(text: str | None) -> geojson.Bbox | None:
     except ValueError as error:
         raise Invalid.at("bbox", str(error)) from error
 
-
-def _as_of(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return to_micros(parse_rfc3339(text))
-    except ValueError as error:
-        raise Invalid.at("as_of", str(error)) from error
 
 
 def _kinds(values: list[str] | None) -> tuple[str, ...]:
@@ -87,7 +79,7 @@ async def incident_picture(
 ) -> Response:
     """The incident's merged picture: now, or as known at ``as_of``."""
     flt = ObjectFilter(kinds=_kinds(kind), include_removed=include_removed)
-    moment = _as_of(as_of)
+    moment = params.moment("as_of", as_of)
     if moment is None:
         parts = await reading.incident_picture_parts(
             db=state.db, viewer=viewer, incident=incident_id, flt=flt, cache=state.pictures

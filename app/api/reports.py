@@ -27,19 +27,6 @@ from app.state import AppState
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
-ANSWER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "organisation": {"type": "string"},
-        "incident": {"type": "string"},
-        "seq": {"type": "integer"},
-        "received_at": {"type": "string"},
-        "changed": {"type": "array", "items": {"type": "string"}},
-    },
-}
-
-
 def _body_doc(model: type[ReportIn] | type[BatchIn]) -> dict[str, Any]:
     schema = model.model_json_schema()
     schema = _inlined(schema, schema.get("$defs", {}))

@@ -7,10 +7,8 @@ from typing import Literal
 from fastapi import APIRouter, Response
 
 from app.api.deps import StateDep, Viewer
-from app.api.params import IncidentId
+from app.api.params import IncidentId, moment
 from app.api.responses import errors
-from app.domain.timefmt import parse_rfc3339, to_micros
-from app.errors import Invalid
 from app.services import sitrep
 
 router = APIRouter(prefix="/api/v1", tags=["partner formats"], responses=errors(401, 403, 422))
@@ -23,14 +21,6 @@ _CONTENT = {
     "application/json": {"schema": {"type": "object"}},
 }
 
-
-def _moment(name: str, value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return to_micros(parse_rfc3339(value))
-    except ValueError as error:
-        raise Invalid.at(name, str(error)) from error
 
 
 @router.get(
@@ -52,8 +42,8 @@ async def get_sitrep(
         viewer=viewer,
         window_us=state.window_us,
         incident=incident_id,
-        as_of=_moment("as_of", as_of),
-        since=_moment("since", since),
+        as_of=moment("as_of", as_of),
+        since=moment("since", since),
         fmt=format,
     )
     headers = {"Content-Disposition": f'inline; filename="sitrep-{incident_id}.{format}"'}
